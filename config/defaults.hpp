@@ -21,6 +21,8 @@ inline constexpr int idle_check_ms = 30000;
 /// Reconnect backoff: first delay, cap.
 inline constexpr int backoff_initial_ms = 200;
 inline constexpr int backoff_max_ms = 10000;
+/// How long LOGOUT may take at shutdown before connections are cut.
+inline constexpr int logout_grace_ms = 300;
 /// Margin added to a deadline for the answer to travel back.
 inline constexpr int deadline_margin_ms = 250;
 
