@@ -1,0 +1,19 @@
+#pragma once
+
+#include <vector>
+
+#include "protocol/tools/registry.hpp"
+
+namespace imap_mcp::tools {
+
+/// Definitions of every implemented tool, in the order tools/list shows them.
+std::vector<tool_definition> catalog();
+
+/// Tool names, one place.
+namespace names {
+inline constexpr const char* list_accounts = "imap_list_accounts";
+inline constexpr const char* verify_account = "imap_verify_account";
+inline constexpr const char* list_mailboxes = "imap_list_mailboxes";
+} // namespace names
+
+} // namespace imap_mcp::tools
