@@ -1,0 +1,82 @@
+#include "actors/system.hpp"
+
+#include <cstdio>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "actors/account.hpp"
+#include "actors/mcp_session.hpp"
+#include "actors/services.hpp"
+#include "actors/stdio_transport.hpp"
+#include "actors/stdout_writer.hpp"
+#include "config/defaults.hpp"
+#include "protocol/util/log.hpp"
+
+namespace imap_mcp {
+
+namespace {
+
+/// Bound on the whole shutdown after EOF or a signal (the contract asks for < 1 s).
+constexpr auto shutdown_budget = std::chrono::milliseconds(700);
+
+caf::actor_system_config make_caf_config() {
+  caf::actor_system_config cfg;
+  // Never read ./caf-application.ini or command-line options: we parse our own.
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  return cfg;
+}
+
+} // namespace
+
+int run_server(std::shared_ptr<const settings> config) {
+  auto cfg = make_caf_config();
+  auto* system = new caf::actor_system(cfg); // never destroyed: see the exit below
+  auto svc = std::make_shared<services>();
+  svc->config = config;
+  for (const auto& account : config->accounts)
+    svc->accounts.emplace(account.id, spawn_account(*system, config, account));
+  LOG_INFO("main", "imap-mcp starting: " << config->accounts.size() << " account(s), writes "
+                                        << (config->write_enabled ? "enabled" : "disabled"));
+
+  install_stdio_signal_handlers();
+  auto writer = spawn_stdout_writer(*system);
+  auto session = spawn_mcp_session(*system, svc);
+  run_stdio_reader(session, writer, defaults::max_message_bytes);
+
+  // Client gone: cancel calls, log out connections, flush what was answered, and exit
+  // within the budget even if an IMAP server is slow to say goodbye.
+  LOG_DEBUG("main", "stdin closed; shutting down");
+  const auto until = std::chrono::steady_clock::now() + shutdown_budget;
+  {
+    caf::scoped_actor self{*system};
+    auto wait_down = [&](std::size_t alive, std::chrono::steady_clock::time_point limit) {
+      while (alive > 0 && std::chrono::steady_clock::now() < limit) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(limit - std::chrono::steady_clock::now());
+        bool timed_out = false;
+        self->receive([&](caf::down_msg&) { --alive; },
+                      caf::after(left) >> [&] { timed_out = true; });
+        if (timed_out) break;
+      }
+    };
+    // Calls in flight may finish within half the budget; the rest is for LOGOUT.
+    self->monitor(session);
+    self->send(session, close_atom::value);
+    wait_down(1, std::chrono::steady_clock::now() + shutdown_budget / 2);
+    self->send_exit(session, caf::exit_reason::user_shutdown);
+    for (const auto& [id, account] : svc->accounts) {
+      self->monitor(account);
+      self->send(account, shutdown_atom::value);
+    }
+    wait_down(svc->accounts.size(), until);
+    self->request(writer, std::chrono::milliseconds(200), flush_atom::value)
+      .receive([](bool) {}, [](caf::error&) {});
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  // Connections blocked in I/O would make ~actor_system wait; everything that matters has
+  // been flushed and logged out above.
+  std::_Exit(0);
+}
+
+} // namespace imap_mcp
