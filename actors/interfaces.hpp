@@ -19,11 +19,18 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "protocol/http/messages.hpp"
 #include "protocol/util/error.hpp"
 
 namespace imap_mcp::imap {
 class client;
 } // namespace imap_mcp::imap
+
+namespace imap_mcp::tools {
+struct message_fetch;
+struct get_message_args;
+struct rendered_message;
+} // namespace imap_mcp::tools
 
 namespace imap_mcp {
 
@@ -61,6 +68,28 @@ struct imap_job {
 struct imap_reply {
   std::optional<failure> error;
   std::any value;
+};
+
+/// Work for the MIME parser pool: render one fetched message.
+struct mime_job {
+  std::shared_ptr<const tools::message_fetch> fetch;
+  std::shared_ptr<const tools::get_message_args> args;
+};
+
+/// Work for the PDF extractor pool: extract the text of fetch->pdfs[index].
+struct pdf_job {
+  std::shared_ptr<const tools::message_fetch> fetch;
+  std::size_t index = 0;
+  std::size_t max_chars = 0;
+  deadline_type deadline;
+};
+
+/// The PDF pool's answer: text, or the failure to report as an issue.
+struct pdf_reply {
+  std::string section;
+  std::optional<failure> error;
+  std::string text;
+  bool truncated = false;
 };
 
 /// A pool snapshot for diagnostics and metrics.
@@ -112,9 +141,56 @@ using imap_connection_actor = caf::typed_actor<
   // LOGOUT (bounded) and stop.
   caf::reacts_to<shutdown_atom>>;
 
+/// One worker of the MIME PARSER POOL (detached: CPU-bound vmime/gumbo work).
+using mime_worker_actor = caf::typed_actor<
+  // Decode headers, transfer encodings and charsets; pick, sanitize and render the body.
+  caf::replies_to<mime_job>::with<std::shared_ptr<const tools::rendered_message>>>;
+
+/// One worker of the PDF EXTRACTOR POOL (detached: CPU-bound poppler work).
+using pdf_worker_actor = caf::typed_actor<
+  // Extract one PDF's text, bounded by bytes, pages, characters and the job's deadline.
+  caf::replies_to<pdf_job>::with<pdf_reply>>;
+
 } // namespace imap_mcp
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nlohmann::json)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(imap_mcp::mime_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(imap_mcp::pdf_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(imap_mcp::pdf_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const imap_mcp::tools::rendered_message>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(imap_mcp::imap_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(imap_mcp::imap_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(imap_mcp::account_stats)
+
+// -- Streamable HTTP transport (actors/http_*) ---------------------------------------------
+//
+//   client --TCP--> http server (io broker: parse, route, sessions) --input--> mcp_session
+//   mcp_session --output--> http sink (one per POST: classifies) --http_out--> http server
+
+namespace imap_mcp {
+
+using http_out_atom = caf::atom_constant<caf::atom("http_out")>;
+
+/// A session's message for one HTTP POST, classified by that POST's sink so the broker
+/// thread never parses results.
+struct http_outbound {
+  std::uint64_t exchange = 0; ///< the POST it belongs to
+  std::string message;        ///< compact JSON-RPC (response or notification)
+  http::outbound_info info;
+};
+
+/// The HTTP server (a CAF io broker owning the listening socket and every connection), as
+/// the runner and the per-POST sinks see it.
+using http_server_actor = caf::typed_actor<
+  // A session's message for a POST in flight (sent by that POST's sink).
+  caf::reacts_to<http_out_atom, http_outbound>,
+  // The bound port, once listening (the broker quits with an error when binding fails).
+  caf::replies_to<status_atom>::with<std::uint16_t>,
+  // Stop accepting, finish POSTs in flight within the drain budget, close the sessions.
+  caf::replies_to<shutdown_atom>::with<bool>,
+  // Timer: idle and slow connections, POST deadlines, idle sessions, drain progress.
+  caf::reacts_to<tick_atom>>;
+
+} // namespace imap_mcp
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(imap_mcp::http_outbound)

@@ -4,13 +4,17 @@
 #include <thread>
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include "actors/account.hpp"
+#include "actors/content_pools.hpp"
+#include "actors/http_transport.hpp"
 #include "actors/mcp_session.hpp"
 #include "actors/services.hpp"
 #include "actors/stdio_transport.hpp"
 #include "actors/stdout_writer.hpp"
 #include "config/defaults.hpp"
+#include "protocol/util/base64.hpp"
 #include "protocol/util/log.hpp"
 
 namespace imap_mcp {
@@ -20,24 +24,36 @@ namespace {
 /// Bound on the whole shutdown after EOF or a signal (the contract asks for < 1 s).
 constexpr auto shutdown_budget = std::chrono::milliseconds(700);
 
-caf::actor_system_config make_caf_config() {
+caf::actor_system_config make_caf_config(bool with_io) {
   caf::actor_system_config cfg;
   // Never read ./caf-application.ini or command-line options: we parse our own.
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  // The HTTP transport runs on CAF io brokers; stdio does not need the middleman's thread.
+  if (with_io)
+    cfg.load<caf::io::middleman>();
   return cfg;
 }
 
 } // namespace
 
 int run_server(std::shared_ptr<const settings> config) {
-  auto cfg = make_caf_config();
+  auto cfg = make_caf_config(config->transport == transport_kind::http);
   auto* system = new caf::actor_system(cfg); // never destroyed: see the exit below
   auto svc = std::make_shared<services>();
   svc->config = config;
+  svc->cursor_key = config->cursor_secret ? *config->cursor_secret : secret(codec::random_bytes(32));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int mime_workers = config->mime_pool_size > 0 ? config->mime_pool_size : cores;
+  const int pdf_workers = config->pdf_pool_size > 0 ? config->pdf_pool_size : cores;
+  for (int i = 0; i < mime_workers; ++i) svc->mime_pool.push_back(spawn_mime_worker(*system));
+  for (int i = 0; i < pdf_workers; ++i) svc->pdf_pool.push_back(spawn_pdf_worker(*system));
   for (const auto& account : config->accounts)
     svc->accounts.emplace(account.id, spawn_account(*system, config, account));
   LOG_INFO("main", "imap-mcp starting: " << config->accounts.size() << " account(s), writes "
                                         << (config->write_enabled ? "enabled" : "disabled"));
+
+  if (config->transport == transport_kind::http)
+    run_http_transport(*system, svc); // serves until a signal, then exits the process
 
   install_stdio_signal_handlers();
   auto writer = spawn_stdout_writer(*system);

@@ -3,7 +3,11 @@
 #include "protocol/imap/client.hpp"
 #include "protocol/tools/catalog.hpp"
 #include "protocol/tools/list_accounts.hpp"
+#include "protocol/tools/get_message.hpp"
 #include "protocol/tools/mailboxes.hpp"
+#include "protocol/tools/message_access.hpp"
+#include "protocol/tools/search.hpp"
+
 
 namespace imap_mcp {
 
@@ -95,6 +99,98 @@ void verify_account(tool_call_actor::pointer self, const tool_context& ctx, tool
   });
 }
 
+void search_messages(tool_call_actor::pointer self, const tool_context& ctx, tool_reply reply) {
+  auto args = tools::parse_search_args(ctx.call.arguments);
+  if (!args) return reply(args.error());
+  tools::search_context sctx;
+  sctx.cursor_key = ctx.svc->cursor_key.reveal();
+  sctx.cursor_ttl_seconds = ctx.svc->config->cursor_ttl_seconds;
+  sctx.now = std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  run_imap_tool(
+    self, ctx,
+    [a = std::move(*args), sctx](imap::client& client, const std::string&) {
+      return tools::search_messages(client, a, sctx);
+    },
+    std::move(reply));
+}
+
+void get_message_raw(tool_call_actor::pointer self, const tool_context& ctx, tool_reply reply) {
+  auto ref = tools::message_ref_from_arguments(ctx.call.arguments);
+  if (!ref) return reply(ref.error());
+  const auto offset = ctx.call.arguments.value("offset_bytes", std::uint32_t{0});
+  const auto max_bytes = ctx.call.arguments.value("max_bytes", std::uint32_t{200000});
+  tool_context routed = ctx;
+  routed.call.arguments["account_id"] = ref->account_id;
+  run_imap_tool(
+    self, routed,
+    [r = *ref, offset, max_bytes](imap::client& client, const std::string&) {
+      return tools::get_message_raw(client, r, offset, max_bytes);
+    },
+    std::move(reply));
+}
+
+milliseconds time_left(const tool_context& ctx) {
+  return std::max(milliseconds(1),
+                  std::chrono::duration_cast<milliseconds>(ctx.deadline - clock_type::now()));
+}
+
+failure stage_timeout(const char* what) {
+  return make_failure(error_code::timeout, std::string(what) + " did not finish before the deadline",
+                      "deadline", true);
+}
+
+using pdf_results = std::vector<std::pair<std::string, result<pdf::pdf_text>>>;
+
+/// imap_get_message: IMAP stage on a connection, then the MIME pool, then the PDF pool
+/// (all PDFs in parallel), each bounded by what is left of the call's deadline.
+void get_message(tool_call_actor::pointer self, const tool_context& ctx, tool_reply reply) {
+  auto parsed = tools::parse_get_message_args(ctx.call.arguments);
+  if (!parsed) return reply(parsed.error());
+  auto args = std::make_shared<const tools::get_message_args>(std::move(*parsed));
+  auto account = resolve_account(ctx, args->ref.account_id);
+  if (!account) return reply(account.error());
+  imap_job job;
+  job.run = [args](imap::client& client) -> result<std::any> {
+    auto fetched = tools::fetch_message(client, *args);
+    if (!fetched) return fetched.error();
+    return std::any(std::make_shared<const tools::message_fetch>(std::move(*fetched)));
+  };
+  submit(self, ctx, **account, std::move(job), [self, ctx, args, reply](imap_reply r) {
+    if (r.error) return reply(*r.error);
+    auto fetch = std::any_cast<std::shared_ptr<const tools::message_fetch>>(std::move(r.value));
+    self->request(ctx.svc->mime_worker(), time_left(ctx), mime_job{fetch, args})
+      .then(
+        [self, ctx, args, fetch, reply](std::shared_ptr<const tools::rendered_message>& rendered) {
+          if (fetch->pdfs.empty()) return reply(tools::assemble_message(*fetch, *rendered, {}, *args));
+          auto results = std::make_shared<pdf_results>();
+          auto remaining = std::make_shared<std::size_t>(fetch->pdfs.size());
+          auto finish_one = [=](std::string section, result<pdf::pdf_text> outcome) {
+            results->emplace_back(std::move(section), std::move(outcome));
+            if (--*remaining == 0) reply(tools::assemble_message(*fetch, *rendered, *results, *args));
+          };
+          for (std::size_t i = 0; i < fetch->pdfs.size(); ++i) {
+            pdf_job job{fetch, i, args->attachment_text_max_chars, ctx.deadline};
+            const auto section = fetch->pdfs[i].section;
+            self->request(ctx.svc->pdf_worker(), time_left(ctx), std::move(job))
+              .then(
+                [finish_one](pdf_reply& p) {
+                  if (p.error) return finish_one(p.section, *p.error);
+                  pdf::pdf_text t;
+                  t.text = std::move(p.text);
+                  t.truncated = p.truncated;
+                  finish_one(p.section, std::move(t));
+                },
+                [finish_one, section](caf::error&) {
+                  finish_one(section, stage_timeout("PDF text extraction"));
+                });
+          }
+        },
+        [reply](caf::error&) { reply(stage_timeout("message rendering")); });
+  });
+}
+
 } // namespace
 
 void run_tool(tool_call_actor::pointer self, tool_context ctx, tool_reply reply) {
@@ -103,6 +199,9 @@ void run_tool(tool_call_actor::pointer self, tool_context ctx, tool_reply reply)
   if (name == tools::names::verify_account) return verify_account(self, ctx, std::move(reply));
   if (name == tools::names::list_mailboxes)
     return run_imap_tool(self, ctx, &tools::list_mailboxes, std::move(reply));
+  if (name == tools::names::search_messages) return search_messages(self, ctx, std::move(reply));
+  if (name == tools::names::get_message) return get_message(self, ctx, std::move(reply));
+  if (name == tools::names::get_message_raw) return get_message_raw(self, ctx, std::move(reply));
   reply(make_failure(error_code::internal, "tool '" + name + "' is not implemented"));
 }
 

@@ -14,6 +14,9 @@ namespace names {
 inline constexpr const char* list_accounts = "imap_list_accounts";
 inline constexpr const char* verify_account = "imap_verify_account";
 inline constexpr const char* list_mailboxes = "imap_list_mailboxes";
+inline constexpr const char* search_messages = "imap_search_messages";
+inline constexpr const char* get_message = "imap_get_message";
+inline constexpr const char* get_message_raw = "imap_get_message_raw";
 } // namespace names
 
 } // namespace imap_mcp::tools
