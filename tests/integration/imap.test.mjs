@@ -262,3 +262,23 @@ test('the SDK validates the IMAP tools\' structured output against their schemas
     await transport.close();
   }
 });
+
+test('notifications/cancelled stops a call: no response for it, the session keeps serving', async () => {
+  const silent = await listener(() => {});
+  const env = baseEnv({
+    MAIL_IMAP_DEFAULT_HOST: '127.0.0.1', MAIL_IMAP_DEFAULT_PORT: String(silent.port),
+    MAIL_IMAP_DEFAULT_USER: 'u', MAIL_IMAP_DEFAULT_PASS: 'p',
+    MAIL_IMAP_GREETING_TIMEOUT_MS: '60000', MAIL_IMAP_TOOL_TIMEOUT_MS: '3000',
+  });
+  const s = await started(env);
+  s.send({ jsonrpc: '2.0', id: 'slow', method: 'tools/call', params: { name: 'imap_list_mailboxes', arguments: {} } });
+  await new Promise((r) => setTimeout(r, 200));
+  s.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'slow', reason: 'user' } });
+  const listed = envelope(await call(s, 'imap_list_accounts', {}));
+  assert.equal(listed.data.accounts.length, 1);
+  // Wait past the call's deadline: a cancelled request is never answered.
+  await new Promise((r) => setTimeout(r, 3500));
+  assert.ok(!s.lines.some((l) => JSON.parse(l).id === 'slow'), 'no response for the cancelled request');
+  await stop(s);
+  await silent.close();
+});
