@@ -290,7 +290,9 @@ result<pdf::pdf_text> extract_pdf(const fetched_part& part, std::size_t max_char
   limits.max_bytes = max_pdf_bytes;
   limits.max_chars = max_chars;
   limits.deadline_ms = std::max(1, deadline_ms);
-  return pdf::extract_text(*decoded, limits);
+  // A separate process per document: poppler cannot be interrupted inside a page, and a
+  // crafted PDF can hold a thread for minutes; the child is killed at the deadline.
+  return pdf::extract_text_isolated(*decoded, limits, pdf::isolation_limits{});
 }
 
 tool_output assemble_message(const message_fetch& fetch, const rendered_message& rendered,

@@ -9,6 +9,7 @@
 
 #include "protocol/imap/client.hpp"
 #include "protocol/mime/mime.hpp"
+#include "protocol/pdf/isolated.hpp"
 #include "protocol/pdf/pdf.hpp"
 #include "protocol/tools/ids.hpp"
 #include "protocol/tools/output.hpp"

@@ -1,0 +1,368 @@
+#include "protocol/pdf/isolated.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <initializer_list>
+#include <optional>
+#include <string>
+
+#include "protocol/pdf/poppler_init.hpp"
+#include "protocol/pdf/text.hpp"
+#include "protocol/util/log.hpp"
+
+namespace imap_mcp::pdf {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+constexpr const char* stage = "pdf";
+
+// Child-to-parent frames: one type byte, a 4-byte payload length (host order: both ends are the
+// same binary on the same machine), then the payload.
+constexpr char open_frame = 'O';    // int32 pages_total
+constexpr char text_frame = 'X';    // text appended to the result
+constexpr char page_frame = 'D';    // int32 pages done, int32 pages planned
+constexpr char result_frame = 'R';  // int32 pages_total, int32 pages_read, int32 truncated
+constexpr char failure_frame = 'F'; // int32 error_code, int32 retryable, message
+constexpr std::size_t frame_header = 5;
+
+std::string ints(std::initializer_list<std::int32_t> values) {
+  std::string out;
+  for (std::int32_t v : values)
+    out.append(reinterpret_cast<const char*>(&v), sizeof v);
+  return out;
+}
+
+std::int32_t int_at(std::string_view payload, std::size_t index) {
+  std::int32_t v = 0;
+  if (payload.size() >= (index + 1) * sizeof v)
+    std::memcpy(&v, payload.data() + index * sizeof v, sizeof v);
+  return v;
+}
+
+// ---- child ---------------------------------------------------------------------------------
+
+/// Writes a frame or ends the child: a parent that stopped reading has given up on it.
+void send_frame(int fd, char type, std::string_view payload) {
+  std::string frame(1, type);
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  frame.append(reinterpret_cast<const char*>(&n), sizeof n);
+  frame.append(payload);
+  std::size_t done = 0;
+  while (done < frame.size()) {
+    ssize_t w = ::write(fd, frame.data() + done, frame.size() - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      ::_exit(3);
+    done += static_cast<std::size_t>(w);
+  }
+}
+
+void child_main(int fd, std::string_view data, const pdf_limits& limits,
+                std::size_t address_space_cap) {
+  // Default dispositions and no blocked signals: the parent's handlers (crash reporters, test
+  // frameworks) must not run in here, and a parent that ignores SIGPIPE must not keep a child
+  // writing to nobody.
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      ::signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Other threads' locks were copied mid-air; logging could wait on one forever.
+  log::set_level(log::level::off);
+  // Only the pipe stays open: sockets and files of the parent must not outlive it in here.
+  if (fd != 3) {
+    ::dup2(fd, 3);
+    fd = 3;
+  }
+  ::close_range(4, ~0U, 0);
+  // stdin, stdout and stderr lead nowhere: stdout may be the MCP channel, and poppler's last
+  // words ("Out of memory" before abort) are not worth a log line.
+  const int null_fd = ::open("/dev/null", O_RDWR);
+  for (int target = 0; target <= 2; ++target) {
+    if (null_fd >= 0)
+      ::dup2(null_fd, target);
+    else
+      ::close(target);
+  }
+  if (null_fd > 3)
+    ::close(null_fd);
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  if (address_space_cap > 0) {
+    rlimit cap{address_space_cap, address_space_cap};
+    ::setrlimit(RLIMIT_AS, &cap);
+  }
+
+  pdf_hooks hooks;
+  hooks.on_open = [fd](int total) { send_frame(fd, open_frame, ints({total})); };
+  hooks.on_text = [fd](std::string_view text) { send_frame(fd, text_frame, text); };
+  hooks.on_page = [fd](int done, int planned) {
+    send_frame(fd, page_frame, ints({done, planned}));
+  };
+  auto r = extract_text(data, limits, hooks);
+  if (r) {
+    send_frame(fd, result_frame, ints({r->pages_total, r->pages_read, r->truncated ? 1 : 0}));
+  } else {
+    send_frame(fd, failure_frame,
+               ints({static_cast<std::int32_t>(r.error().code), r.error().retryable ? 1 : 0}) +
+                   r.error().message);
+  }
+  ::_exit(0);
+}
+
+[[noreturn]] void run_child(int fd, std::string_view data, const pdf_limits& limits,
+                            std::size_t address_space_cap) noexcept {
+  // Nothing may unwind out of here: the child would carry on as a copy of the server.
+  try {
+    child_main(fd, data, limits, address_space_cap);
+  } catch (...) {
+  }
+  ::_exit(4);
+}
+
+// ---- parent --------------------------------------------------------------------------------
+
+/// Virtual size of this process, the base of the child's address-space cap (0 if unknown).
+std::size_t current_address_space() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f)
+    return 0;
+  unsigned long pages = 0;
+  const bool ok = std::fscanf(f, "%lu", &pages) == 1;
+  std::fclose(f);
+  return ok ? pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
+/// Owns the read end of the pipe and the child: whatever path leaves the parent's function, the
+/// child is killed and reaped (no zombies, no stray poppler burning CPU).
+struct child_process {
+  pid_t pid = -1;
+  int fd = -1;
+  bool reaped = false;
+  int status = 0;
+
+  void kill_and_reap() {
+    if (pid > 0 && !reaped) {
+      ::kill(pid, SIGKILL);
+      reap();
+    }
+  }
+  void reap() {
+    while (pid > 0 && !reaped) {
+      pid_t r = ::waitpid(pid, &status, 0);
+      if (r == pid || (r < 0 && errno != EINTR))
+        reaped = true; // ECHILD: someone else reaped it; nothing left to wait for
+    }
+  }
+  ~child_process() {
+    kill_and_reap();
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+failure isolated_failure(error_code code, std::string message, bool retryable = false) {
+  return make_failure(code, std::move(message), stage, retryable);
+}
+
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status))
+    return "signal " + std::to_string(WTERMSIG(status));
+  if (WIFEXITED(status))
+    return "exit code " + std::to_string(WEXITSTATUS(status));
+  return "status " + std::to_string(status);
+}
+
+result<pdf_text> run_isolated(std::string_view data, const pdf_limits& limits,
+                              const isolation_limits& isolation, const pdf_hooks& hooks) {
+  const auto start = clock::now();
+  const auto deadline = start + std::chrono::milliseconds(limits.deadline_ms);
+  if (auto checked = check_input(data, limits); !checked)
+    return checked.error();
+  detail::init_poppler(); // once here, so that every child inherits a ready poppler
+  const std::size_t base = isolation.max_memory_bytes > 0 ? current_address_space() : 0;
+  const std::size_t cap = base > 0 ? base + isolation.max_memory_bytes : 0;
+
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return isolated_failure(error_code::internal,
+                            std::string("cannot start the PDF reader: ") + std::strerror(errno),
+                            true);
+  child_process child;
+  child.fd = fds[0];
+  child.pid = ::fork();
+  if (child.pid < 0) {
+    int err = errno;
+    ::close(fds[1]);
+    return isolated_failure(error_code::internal,
+                            std::string("cannot start the PDF reader: ") + std::strerror(err),
+                            true);
+  }
+  if (child.pid == 0) {
+    ::close(fds[0]);
+    // The child's own clock starts later; it gets what is left of the caller's budget.
+    pdf_limits child_limits = limits;
+    child_limits.deadline_ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count());
+    run_child(fds[1], data, child_limits, cap);
+  }
+  ::close(fds[1]);
+
+  // The child never sends more than the text bound allows; anything beyond means it is broken.
+  const std::size_t max_frame = limits.max_chars > (SIZE_MAX - 64) / 4
+                                    ? SIZE_MAX
+                                    : limits.max_chars * 4 + 64; // 4 bytes per code point at most
+  pdf_text out;
+  bool opened = false, finished = false, timed_out = false, stopped = false, broken = false;
+  int planned = 0;
+  std::optional<failure> child_failure;
+  std::string buffer;
+  char chunk[16384];
+  while (!finished && !child_failure && !timed_out && !stopped && !broken) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{child.fd, POLLIN, 0};
+    int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), INT32_MAX)));
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready == 0)
+      continue; // the loop head decides whether the deadline has passed
+    if (ready < 0)
+      break;
+    ssize_t n = ::read(child.fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break; // the child closed the pipe: it ended
+    buffer.append(chunk, static_cast<std::size_t>(n));
+
+    std::size_t pos = 0;
+    while (buffer.size() - pos >= frame_header && !finished && !child_failure && !stopped) {
+      std::uint32_t len = 0;
+      std::memcpy(&len, buffer.data() + pos + 1, sizeof len);
+      if (len > max_frame) {
+        broken = true;
+        break;
+      }
+      if (buffer.size() - pos - frame_header < len)
+        break;
+      const char type = buffer[pos];
+      const std::string_view payload(buffer.data() + pos + frame_header, len);
+      pos += frame_header + len;
+      switch (type) {
+      case open_frame:
+        opened = true;
+        out.pages_total = int_at(payload, 0);
+        if (hooks.on_open)
+          hooks.on_open(out.pages_total);
+        break;
+      case text_frame:
+        out.text.append(payload);
+        if (out.text.size() > max_frame) {
+          broken = true;
+          break;
+        }
+        if (hooks.on_text)
+          hooks.on_text(payload);
+        break;
+      case page_frame:
+        out.pages_read = int_at(payload, 0);
+        planned = int_at(payload, 1);
+        if (hooks.on_page)
+          hooks.on_page(out.pages_read, planned);
+        if (hooks.stop_requested && hooks.stop_requested())
+          stopped = true;
+        break;
+      case result_frame:
+        out.pages_total = int_at(payload, 0);
+        out.pages_read = int_at(payload, 1);
+        out.truncated = int_at(payload, 2) != 0;
+        finished = true;
+        break;
+      case failure_frame: {
+        const auto code = int_at(payload, 0);
+        const bool known = code >= 0 && code <= static_cast<int>(error_code::internal);
+        child_failure =
+            make_failure(known ? static_cast<error_code>(code) : error_code::internal,
+                         std::string(payload.substr(payload.size() >= 8 ? 8 : payload.size())),
+                         stage, int_at(payload, 1) != 0);
+        break;
+      }
+      default:
+        broken = true;
+        break;
+      }
+      if (broken)
+        break;
+    }
+    buffer.erase(0, pos);
+  }
+
+  if (finished || child_failure)
+    child.reap(); // it is on its way out by itself
+  else
+    child.kill_and_reap();
+
+  if (child_failure)
+    return *child_failure;
+  if (broken || !is_valid_utf8(out.text))
+    return isolated_failure(error_code::internal, "the PDF reader sent malformed data");
+  if (finished)
+    return out;
+  if (timed_out || stopped) {
+    if (!opened)
+      return isolated_failure(error_code::timeout,
+                              stopped ? "PDF extraction was stopped before the document was open"
+                                      : "PDF extraction did not finish within " +
+                                            std::to_string(limits.deadline_ms) + " ms",
+                              true);
+    out.truncated = true;
+    return out;
+  }
+  // The child ended without a result: crash, memory cap or kill from outside.
+  LOG_WARN("pdf",
+           "PDF reader process ended without a result (" << describe_exit(child.status) << ")");
+  if (!out.text.empty()) {
+    out.truncated = true;
+    return out;
+  }
+  return isolated_failure(error_code::internal, "the PDF reader ended unexpectedly (" +
+                                                    describe_exit(child.status) + ")");
+}
+
+} // namespace
+
+result<pdf_text> extract_text_isolated(std::string_view data, const pdf_limits& limits,
+                                       const isolation_limits& isolation, const pdf_hooks& hooks) {
+  try {
+    return run_isolated(data, limits, isolation, hooks);
+  } catch (const std::bad_alloc&) {
+    return isolated_failure(error_code::internal, "out of memory while reading PDF");
+  } catch (const std::exception& e) {
+    return isolated_failure(error_code::internal,
+                            std::string("unexpected error while reading PDF: ") + e.what());
+  } catch (...) {
+    return isolated_failure(error_code::internal, "unexpected error while reading PDF");
+  }
+}
+
+} // namespace imap_mcp::pdf
