@@ -33,6 +33,14 @@ struct connection {
   /// The exchange answering the current request (0: none).
   std::uint64_t exchange = 0;
   int served = 0;
+  /// Bytes handed to the socket and bytes it reported sent: the difference is what a
+  /// client that does not read leaves queued in this process.
+  std::uint64_t written = 0;
+  std::uint64_t transferred = 0;
+  /// Last time queued bytes made progress (a reader that stalls for good is cut off).
+  clock_type::time_point last_transfer;
+
+  std::uint64_t unsent() const { return written - transferred; }
 };
 
 /// A request whose answer comes later: an MCP POST (answered by its session through its
@@ -89,6 +97,12 @@ std::string tool_label(const std::string& tool) {
 void send_out(broker_ptr self, conn_handle hdl) {
   auto& out = self->state.out;
   if (!out.empty()) {
+    auto it = self->state.connections.find(hdl);
+    if (it != self->state.connections.end()) {
+      if (it->second.unsent() == 0)
+        it->second.last_transfer = clock_type::now();
+      it->second.written += out.size();
+    }
     self->write(hdl, out.size(), out.data());
     self->flush(hdl);
   }
@@ -114,13 +128,15 @@ void close_connection(broker_ptr self, conn_handle hdl) {
 /// Whether the connection may stay open after the answer being written now.
 http::connection_mode mode_for(broker_ptr self, const connection& c, bool client_keeps) {
   const auto& cfg = *self->state.cfg;
-  const bool keep = client_keeps && !self->state.draining &&
-                    c.served + 1 < cfg.max_requests_per_connection;
-  return {keep, static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(cfg.keep_alive_idle).count())};
+  const bool keep =
+      client_keeps && !self->state.draining && c.served + 1 < cfg.max_requests_per_connection;
+  return {keep, static_cast<int>(
+                    std::chrono::duration_cast<std::chrono::seconds>(cfg.keep_alive_idle).count())};
 }
 
-void access_log(broker_ptr self, const connection* c, std::string_view method, std::string_view path,
-                int status, std::size_t bytes, clock_type::time_point started, std::string_view session,
+void access_log(broker_ptr self, const connection* c, std::string_view method,
+                std::string_view path, int status, std::size_t bytes,
+                clock_type::time_point started, std::string_view session,
                 const std::vector<http::inbound_request>& requests) {
   self->state.router->metrics().count_response(status);
   if (!log::enabled(log::level::info))
@@ -162,14 +178,15 @@ bool request_done(broker_ptr self, conn_handle hdl, connection& c, bool keep_ali
 bool answer_now(broker_ptr self, conn_handle hdl, connection& c, const http::direct_answer& a,
                 const std::string& session, const std::vector<http::inbound_request>& requests) {
   auto& req = c.parser.current();
-  auto mode = mode_for(self, c, req.keep_alive);
+  auto mode = mode_for(self, c, req.keep_alive && !a.close);
   std::vector<http::header_field> headers;
   headers.reserve(a.headers.size());
   for (const auto& [n, v] : a.headers)
     headers.push_back({n, v});
   http::write_response(self->state.out, a.status, headers, a.body, mode);
   send_out(self, hdl);
-  access_log(self, &c, req.method, req.path, a.status, a.body.size(), c.request_started, session, requests);
+  access_log(self, &c, req.method, req.path, a.status, a.body.size(), c.request_started, session,
+             requests);
   return request_done(self, hdl, c, mode.keep_alive);
 }
 
@@ -204,6 +221,21 @@ void complete_exchange(broker_ptr self, std::uint64_t id, int status, std::size_
     finish_shutdown(self); // the last answer of a drain went out
 }
 
+/// The connection mode for the next bytes of an exchange's answer: decided when the head is
+/// written (from the client's wish and the server's state), kept for the rest of a stream.
+http::connection_mode exchange_mode(broker_ptr self, exchange& ex) {
+  const int idle = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::seconds>(self->state.cfg->keep_alive_idle).count());
+  if (ex.responder && ex.responder->status() == 0) {
+    auto cit = self->state.connections.find(ex.hdl);
+    if (ex.connected && cit != self->state.connections.end())
+      ex.keep_alive = mode_for(self, cit->second, ex.keep_alive).keep_alive;
+    else
+      ex.keep_alive = false;
+  }
+  return {ex.keep_alive, idle};
+}
+
 /// Ends a POST without the session's answer: `error` (a JSON-RPC error message) or nothing.
 void end_post(broker_ptr self, std::uint64_t id, std::string_view error, std::string_view outcome) {
   auto& st = self->state;
@@ -219,10 +251,7 @@ void end_post(broker_ptr self, std::uint64_t id, std::string_view error, std::st
   for (const auto& r : ex.requests)
     if (r.method == "tools/call")
       st.router->metrics().count_call(tool_label(r.tool), outcome, latency);
-  http::connection_mode mode{false, 0};
-  if (ex.responder->status() == 0)
-    ex.keep_alive = false;
-  ex.responder->finish(error, mode, st.out);
+  ex.responder->finish(error, exchange_mode(self, ex), st.out);
   if (ex.connected)
     send_out(self, ex.hdl);
   else
@@ -231,8 +260,8 @@ void end_post(broker_ptr self, std::uint64_t id, std::string_view error, std::st
 }
 
 /// Starts an exchange for an MCP POST and hands its body to the session.
-void start_post(broker_ptr self, conn_handle hdl, connection& c, http::routing<mcp_session_actor>& r,
-                const mcp_session_actor& session) {
+void start_post(broker_ptr self, conn_handle hdl, connection& c,
+                http::routing<mcp_session_actor>& r, const mcp_session_actor& session) {
   auto& st = self->state;
   auto& req = c.parser.current();
   const std::uint64_t id = st.next_exchange++;
@@ -244,6 +273,7 @@ void start_post(broker_ptr self, conn_handle hdl, connection& c, http::routing<m
   ex.counts_in_flight = true;
   ex.method = req.method;
   ex.path = req.path;
+  ex.keep_alive = req.keep_alive; // the client's wish; settled when the head is written
   ex.started = c.request_started;
   ex.deadline = clock_type::now() + st.cfg->answer_deadline;
   for (const auto& q : r.body.requests)
@@ -260,7 +290,8 @@ void start_post(broker_ptr self, conn_handle hdl, connection& c, http::routing<m
   self->send(session, input_atom::value, std::move(req.body), sink);
 }
 
-void start_metrics(broker_ptr self, conn_handle hdl, connection& c, const http::routing<mcp_session_actor>& r) {
+void start_metrics(broker_ptr self, conn_handle hdl, connection& c,
+                   const http::routing<mcp_session_actor>& r) {
   auto& st = self->state;
   auto& req = c.parser.current();
   const std::uint64_t id = st.next_exchange++;
@@ -308,21 +339,21 @@ void start_metrics(broker_ptr self, conn_handle hdl, connection& c, const http::
   std::size_t i = 0;
   for (const auto& [account_id, account] : st.svc->accounts) {
     self->request(account, st.cfg->stats_timeout, status_atom::value)
-      .then(
-        [s, i, finish](const account_stats& stats) {
-          auto& a = s->accounts[i];
-          a.available = true;
-          a.connections = stats.connections;
-          a.busy = stats.busy;
-          a.queued = stats.queued;
-          a.restarts = stats.restarts;
-          if (--s->remaining == 0)
-            finish();
-        },
-        [s, finish](caf::error&) {
-          if (--s->remaining == 0)
-            finish();
-        });
+        .then(
+            [s, i, finish](const account_stats& stats) {
+              auto& a = s->accounts[i];
+              a.available = true;
+              a.connections = stats.connections;
+              a.busy = stats.busy;
+              a.queued = stats.queued;
+              a.restarts = stats.restarts;
+              if (--s->remaining == 0)
+                finish();
+            },
+            [s, finish](caf::error&) {
+              if (--s->remaining == 0)
+                finish();
+            });
     ++i;
   }
 }
@@ -335,43 +366,44 @@ bool handle_request(broker_ptr self, conn_handle hdl, connection& c) {
   const auto now = clock_type::now();
   auto r = st.router->route(req, now, st.draining);
   switch (r.action) {
-    case http::route_action::answer:
-      return answer_now(self, hdl, c, r.answer, r.session_id, r.body.requests);
-    case http::route_action::metrics:
-      start_metrics(self, hdl, c, r);
+  case http::route_action::answer:
+    return answer_now(self, hdl, c, r.answer, r.session_id, r.body.requests);
+  case http::route_action::metrics:
+    start_metrics(self, hdl, c, r);
+    return false;
+  case http::route_action::open_session: {
+    auto session = spawn_mcp_session(self->system(), st.svc);
+    st.router->add_session(r, session, now);
+    LOG_DEBUG("http", "session " << r.session_id.substr(0, http::logged_session_chars)
+                                 << " opened (" << st.router->session_count() << " open)");
+    start_post(self, hdl, c, r, session);
+    return false;
+  }
+  case http::route_action::forward: {
+    if (r.body.kind == http::body_kind::requests) {
+      start_post(self, hdl, c, r, *r.handle);
       return false;
-    case http::route_action::open_session: {
-      auto session = spawn_mcp_session(self->system(), st.svc);
-      st.router->add_session(r, session, now);
-      LOG_DEBUG("http", "session " << r.session_id.substr(0, http::logged_session_chars) << " opened ("
-                                   << st.router->session_count() << " open)");
-      start_post(self, hdl, c, r, session);
-      return false;
     }
-    case http::route_action::forward: {
-      if (r.body.kind == http::body_kind::requests) {
-        start_post(self, hdl, c, r, *r.handle);
-        return false;
-      }
-      self->send(*r.handle, input_atom::value, std::move(req.body), st.null_sink);
-      for (const auto& id : r.body.cancelled) {
-        auto a = st.awaiting.find({r.session_id, id});
-        if (a != st.awaiting.end())
-          end_post(self, a->second, {}, "cancelled");
-      }
-      http::direct_answer accepted;
-      accepted.status = 202;
-      accepted.headers = std::move(r.headers);
-      return answer_now(self, hdl, c, accepted, r.session_id, r.body.requests);
+    self->send(*r.handle, input_atom::value, std::move(req.body), st.null_sink);
+    for (const auto& id : r.body.cancelled) {
+      auto a = st.awaiting.find({r.session_id, id});
+      if (a != st.awaiting.end())
+        end_post(self, a->second, {}, "cancelled");
     }
-    case http::route_action::close_session: {
-      self->send(*r.handle, close_atom::value);
-      LOG_DEBUG("http", "session " << r.session_id.substr(0, http::logged_session_chars) << " closed by the client");
-      http::direct_answer gone;
-      gone.status = 204;
-      gone.headers = std::move(r.headers);
-      return answer_now(self, hdl, c, gone, r.session_id, {});
-    }
+    http::direct_answer accepted;
+    accepted.status = 202;
+    accepted.headers = std::move(r.headers);
+    return answer_now(self, hdl, c, accepted, r.session_id, r.body.requests);
+  }
+  case http::route_action::close_session: {
+    self->send(*r.handle, close_atom::value);
+    LOG_DEBUG("http", "session " << r.session_id.substr(0, http::logged_session_chars)
+                                 << " closed by the client");
+    http::direct_answer gone;
+    gone.status = 204;
+    gone.headers = std::move(r.headers);
+    return answer_now(self, hdl, c, gone, r.session_id, {});
+  }
   }
   return false;
 }
@@ -386,6 +418,10 @@ void pump(broker_ptr self, conn_handle hdl) {
     auto& c = it->second;
     if (c.exchange != 0 || c.backlog.empty())
       return;
+    // A client that does not read its answers gets no new ones: the next request waits
+    // until the queued bytes went out (see data_transferred_msg).
+    if (c.unsent() > st.cfg->max_unsent_bytes)
+      return;
     if (!c.parser.started())
       c.request_started = clock_type::now();
     auto res = c.parser.feed(c.backlog);
@@ -398,8 +434,9 @@ void pump(broker_ptr self, conn_handle hdl) {
       return;
     if (res.state == http::parse_state::error) {
       http::direct_answer a = http::routing_detail::error_answer(
-        c.parser.error_status(), "Bad Request: " + std::string(c.parser.error_reason()));
-      http::write_response(st.out, a.status, std::vector<http::header_field>{{"Content-Type", "application/json"}},
+          c.parser.error_status(), "Bad Request: " + std::string(c.parser.error_reason()));
+      http::write_response(st.out, a.status,
+                           std::vector<http::header_field>{{"Content-Type", "application/json"}},
                            a.body, {false, 0});
       send_out(self, hdl);
       access_log(self, &c, "-", "-", a.status, a.body.size(), c.request_started, {}, {});
@@ -413,8 +450,10 @@ void pump(broker_ptr self, conn_handle hdl) {
 
 /// Answers the slow request of a connection with 408 and closes it.
 void time_out_request(broker_ptr self, conn_handle hdl, connection& c) {
-  auto a = http::routing_detail::error_answer(408, "Request Timeout: the request did not arrive in time");
-  http::write_response(self->state.out, 408, std::vector<http::header_field>{{"Content-Type", "application/json"}},
+  auto a = http::routing_detail::error_answer(
+      408, "Request Timeout: the request did not arrive in time");
+  http::write_response(self->state.out, 408,
+                       std::vector<http::header_field>{{"Content-Type", "application/json"}},
                        a.body, {false, 0});
   send_out(self, hdl);
   access_log(self, &c, "-", "-", 408, a.body.size(), c.request_started, {}, {});
@@ -445,8 +484,12 @@ void on_tick(broker_ptr self) {
     return;
   const auto now = clock_type::now();
   const auto& cfg = *st.cfg;
-  std::vector<conn_handle> idle, slow;
+  std::vector<conn_handle> idle, slow, stalled;
   for (auto& [hdl, c] : st.connections) {
+    if (c.unsent() > 0 && now - c.last_transfer > cfg.request_timeout) {
+      stalled.push_back(hdl);
+      continue;
+    }
     if (c.exchange != 0)
       continue;
     if (c.parser.started()) {
@@ -461,6 +504,10 @@ void on_tick(broker_ptr self) {
     time_out_request(self, hdl, st.connections.at(hdl));
   for (auto hdl : idle)
     close_connection(self, hdl);
+  for (auto hdl : stalled) {
+    LOG_WARN("http", "closing a connection whose client stopped reading its answers");
+    close_connection(self, hdl);
+  }
 
   std::vector<std::uint64_t> late;
   for (const auto& [id, ex] : st.exchanges)
@@ -474,10 +521,11 @@ void on_tick(broker_ptr self) {
       continue;
     std::string error;
     if (it->second.requests.size() == 1)
-      error = http::jsonrpc_error_body(-32603,
-                                       st.draining ? "Internal error: the server stopped before the call finished"
-                                                   : "Internal error: no answer within the deadline",
-                                       it->second.requests.front().id);
+      error = http::jsonrpc_error_body(
+          -32603,
+          st.draining ? "Internal error: the server stopped before the call finished"
+                      : "Internal error: no answer within the deadline",
+          it->second.requests.front().id);
     end_post(self, id, error, "lost");
   }
 
@@ -489,19 +537,26 @@ void on_tick(broker_ptr self) {
     finish_shutdown(self);
 }
 
-caf::behavior http_server(broker_ptr self, services_ptr svc, std::shared_ptr<const http_server_config> cfg) {
+caf::behavior http_server(broker_ptr self, services_ptr svc,
+                          std::shared_ptr<const http_server_config> cfg) {
   auto& st = self->state;
   st.svc = svc;
   st.cfg = cfg;
-  st.router = std::make_unique<session_router>(cfg->router, cfg->latency_buckets, clock_type::now());
+  st.router =
+      std::make_unique<session_router>(cfg->router, cfg->latency_buckets, clock_type::now());
   st.null_sink = spawn_http_sink(self->system(), caf::actor_cast<http_server_actor>(self), 0);
   const auto& listen = cfg->router.listen;
   auto bound = self->add_tcp_doorman(listen.port, listen.host.c_str(), true);
   if (!bound) {
     LOG_ERROR("http", "cannot listen on " << listen.host << ":" << listen.port << ": "
                                           << self->system().render(bound.error()));
-    self->quit(bound.error());
-    return {};
+    // Answer the runner's start-up question with the error, then stop.
+    return {
+        [self, err = bound.error()](status_atom) -> caf::result<std::uint16_t> {
+          self->quit(err);
+          return err;
+        },
+    };
   }
   st.acceptor = bound->first;
   st.port = bound->second;
@@ -517,87 +572,96 @@ caf::behavior http_server(broker_ptr self, services_ptr svc, std::shared_ptr<con
   });
   self->delayed_send(self, cfg->tick, tick_atom::value);
   return {
-    [self](const caf::io::new_connection_msg& msg) {
-      auto& st = self->state;
-      if (st.draining || st.connections.size() >= st.cfg->max_connections) {
-        LOG_WARN("http", "connection refused: " << (st.draining ? "shutting down" : "too many connections"));
-        self->close(msg.handle);
-        return;
-      }
-      self->configure_read(msg.handle, caf::io::receive_policy::at_most(st.cfg->read_chunk_bytes));
-      auto [it, inserted] = st.connections.try_emplace(msg.handle, st.cfg->parser);
-      (void)inserted;
-      it->second.peer = self->remote_addr(msg.handle);
-      it->second.last_activity = clock_type::now();
-    },
-    [self](const caf::io::new_data_msg& msg) {
-      auto& st = self->state;
-      auto it = st.connections.find(msg.handle);
-      if (it == st.connections.end())
-        return;
-      auto& c = it->second;
-      c.last_activity = clock_type::now();
-      c.backlog.append(msg.buf.data(), msg.buf.size());
-      if (c.exchange != 0) {
-        // Pipelined bytes wait for the current answer, but not without bound.
-        if (c.backlog.size() > st.cfg->parser.max_header_bytes + st.cfg->parser.max_body_bytes)
+      [self](const caf::io::new_connection_msg& msg) {
+        auto& st = self->state;
+        if (st.draining || st.connections.size() >= st.cfg->max_connections) {
+          LOG_WARN("http", "connection refused: " << (st.draining ? "shutting down"
+                                                                  : "too many connections"));
+          self->close(msg.handle);
+          return;
+        }
+        self->configure_read(msg.handle,
+                             caf::io::receive_policy::at_most(st.cfg->read_chunk_bytes));
+        self->ack_writes(msg.handle, true);
+        auto [it, inserted] = st.connections.try_emplace(msg.handle, st.cfg->parser);
+        (void)inserted;
+        it->second.peer = self->remote_addr(msg.handle);
+        it->second.last_activity = clock_type::now();
+      },
+      [self](const caf::io::new_data_msg& msg) {
+        auto& st = self->state;
+        auto it = st.connections.find(msg.handle);
+        if (it == st.connections.end())
+          return;
+        auto& c = it->second;
+        c.last_activity = clock_type::now();
+        c.backlog.append(msg.buf.data(), msg.buf.size());
+        // Parsing consumes what arrives, so bytes pile up only while a request waits for
+        // its answer (pipelining) or for the client to read: allow one request's worth.
+        if (c.backlog.size() > st.cfg->parser.max_header_bytes + st.cfg->parser.max_body_bytes) {
           close_connection(self, msg.handle);
-        return;
-      }
-      pump(self, msg.handle);
-    },
-    [self](const caf::io::connection_closed_msg& msg) { close_connection(self, msg.handle); },
-    [self](const caf::io::acceptor_closed_msg&) {
-      if (!self->state.draining)
-        LOG_ERROR("http", "the listening socket closed unexpectedly");
-    },
-    [self](http_out_atom, http_outbound& o) {
-      auto& st = self->state;
-      auto it = st.exchanges.find(o.exchange);
-      if (it == st.exchanges.end() || !it->second.responder)
-        return; // answered meanwhile (deadline, cancellation)
-      auto& ex = it->second;
-      http::connection_mode mode{ex.keep_alive, 0};
-      if (ex.responder->status() == 0) {
-        auto cit = st.connections.find(ex.hdl);
-        if (ex.connected && cit != st.connections.end())
-          mode = mode_for(self, cit->second, ex.keep_alive);
-        ex.keep_alive = mode.keep_alive;
-      }
-      const bool done = ex.responder->on_message(o.message, o.info.response, mode, st.out);
-      if (ex.connected)
-        send_out(self, ex.hdl);
-      else
-        st.out.clear();
-      if (o.info.response) {
-        const auto latency = clock_type::now() - ex.started;
-        for (const auto& resp : o.info.responses)
-          for (const auto& q : ex.requests)
-            if (q.id == resp.id && q.method == "tools/call")
-              st.router->metrics().count_call(tool_label(q.tool), resp.status, latency);
-      }
-      if (done)
-        complete_exchange(self, o.exchange, ex.responder->status(), ex.responder->body_bytes());
-    },
-    [self](status_atom) { return self->state.port; },
-    [self](shutdown_atom) {
-      auto& st = self->state;
-      st.shutdown = self->make_response_promise<bool>();
-      if (!st.draining) {
-        st.draining = true;
-        st.drain_deadline = clock_type::now() + st.cfg->drain_budget;
-        self->close(st.acceptor);
-        LOG_INFO("http", "no longer accepting connections; draining " << st.exchanges.size()
-                                                                       << " request(s) in flight");
-      }
-      on_tick(self);
-      return st.shutdown;
-    },
-    [self](tick_atom) {
-      on_tick(self);
-      if (!self->state.stopped)
-        self->delayed_send(self, self->state.cfg->tick, tick_atom::value);
-    },
+          return;
+        }
+        pump(self, msg.handle);
+      },
+      [self](const caf::io::connection_closed_msg& msg) { close_connection(self, msg.handle); },
+      [self](const caf::io::data_transferred_msg& msg) {
+        auto& st = self->state;
+        auto it = st.connections.find(msg.handle);
+        if (it == st.connections.end())
+          return;
+        auto& c = it->second;
+        const bool was_blocked = c.unsent() > st.cfg->max_unsent_bytes;
+        c.transferred += std::min<std::uint64_t>(msg.written, c.unsent());
+        c.last_transfer = clock_type::now();
+        if (was_blocked && c.unsent() <= st.cfg->max_unsent_bytes)
+          pump(self, msg.handle);
+      },
+      [self](const caf::io::acceptor_closed_msg&) {
+        if (!self->state.draining)
+          LOG_ERROR("http", "the listening socket closed unexpectedly");
+      },
+      [self](http_out_atom, http_outbound& o) {
+        auto& st = self->state;
+        auto it = st.exchanges.find(o.exchange);
+        if (it == st.exchanges.end() || !it->second.responder)
+          return; // answered meanwhile (deadline, cancellation)
+        auto& ex = it->second;
+        const bool done =
+            ex.responder->on_message(o.message, o.info.response, exchange_mode(self, ex), st.out);
+        if (ex.connected)
+          send_out(self, ex.hdl);
+        else
+          st.out.clear();
+        if (o.info.response) {
+          const auto latency = clock_type::now() - ex.started;
+          for (const auto& resp : o.info.responses)
+            for (const auto& q : ex.requests)
+              if (q.id == resp.id && q.method == "tools/call")
+                st.router->metrics().count_call(tool_label(q.tool), resp.status, latency);
+        }
+        if (done)
+          complete_exchange(self, o.exchange, ex.responder->status(), ex.responder->body_bytes());
+      },
+      [self](status_atom) { return self->state.port; },
+      [self](shutdown_atom) {
+        auto& st = self->state;
+        st.shutdown = self->make_response_promise<bool>();
+        if (!st.draining) {
+          st.draining = true;
+          st.drain_deadline = clock_type::now() + st.cfg->drain_budget;
+          self->close(st.acceptor);
+          LOG_INFO("http", "no longer accepting connections; draining " << st.exchanges.size()
+                                                                        << " request(s) in flight");
+        }
+        on_tick(self);
+        return st.shutdown;
+      },
+      [self](tick_atom) {
+        on_tick(self);
+        if (!self->state.stopped)
+          self->delayed_send(self, self->state.cfg->tick, tick_atom::value);
+      },
   };
 }
 
@@ -615,6 +679,7 @@ std::shared_ptr<const http_server_config> make_http_server_config(const settings
   constexpr auto stats_timeout = std::chrono::milliseconds(500);
   constexpr auto tick = std::chrono::milliseconds(250);
   constexpr std::size_t read_chunk_bytes = 16 * 1024;
+  constexpr std::size_t max_unsent_bytes = 1024 * 1024;
   constexpr std::size_t max_connections = 4096;
   constexpr int max_requests_per_connection = 1000;
 
@@ -636,11 +701,13 @@ std::shared_ptr<const http_server_config> make_http_server_config(const settings
   cfg->request_timeout = request_timeout;
   // The session answers every call by its deadline plus a margin; this only catches a lost
   // answer, so it allows the margin twice more.
-  cfg->answer_deadline = std::chrono::milliseconds(config.tool_timeout_ms + 3 * defaults::deadline_margin_ms);
+  cfg->answer_deadline =
+      std::chrono::milliseconds(config.tool_timeout_ms + 3 * defaults::deadline_margin_ms);
   cfg->drain_budget = drain_budget;
   cfg->stats_timeout = stats_timeout;
   cfg->tick = tick;
   cfg->read_chunk_bytes = read_chunk_bytes;
+  cfg->max_unsent_bytes = max_unsent_bytes;
   cfg->max_connections = max_connections;
   cfg->max_requests_per_connection = max_requests_per_connection;
   cfg->latency_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};

@@ -33,6 +33,9 @@ struct http_server_config {
   std::chrono::milliseconds tick{};
   /// Bytes read from a socket at once.
   std::size_t read_chunk_bytes = 0;
+  /// A connection with more answer bytes queued than this (its client does not read) gets
+  /// no further request parsed until they drain; stalled for request_timeout: closed.
+  std::size_t max_unsent_bytes = 0;
   /// Connections beyond this are closed at once.
   std::size_t max_connections = 0;
   /// Requests served on one connection before it is closed (`Connection: close`).

@@ -75,32 +75,40 @@ void run_http_transport(caf::actor_system& system, services_ptr svc) {
   bool listening = false;
   // The broker binds while it starts, so it answers at once; the bound is only a safeguard.
   self->request(server, config->drain_budget, status_atom::value)
-    .receive([&](std::uint16_t p) {
-      port = p;
-      listening = true;
-    },
-             [&](caf::error&) {});
+      .receive(
+          [&](std::uint16_t p) {
+            port = p;
+            listening = true;
+          },
+          [&](caf::error&) {});
   if (!listening) {
-    LOG_ERROR("http", "not serving: cannot listen on " << url_host(listen.host) << ":" << listen.port);
+    LOG_ERROR("http",
+              "not serving: cannot listen on " << url_host(listen.host) << ":" << listen.port);
     exit_now(1);
   }
-  LOG_INFO("http", "serving MCP Streamable HTTP at http://" << url_host(listen.host) << ":" << port << "/mcp ("
-                   << (config->router.tokens.empty() ? "no authentication" : "bearer token required")
-                   << "; /healthz, /metrics)");
+  LOG_INFO("http",
+           "serving MCP Streamable HTTP at http://"
+               << url_host(listen.host) << ":" << port << "/mcp ("
+               << (config->router.tokens.empty() ? "no authentication" : "bearer token required")
+               << "; /healthz, /metrics)");
 
   std::thread(watch_signals, caf::actor_cast<caf::actor>(self)).detach();
   bool server_failed = false;
-  self->receive([&](shutdown_atom) {}, [&](caf::down_msg& down) {
-    server_failed = true;
-    LOG_ERROR("http", "the HTTP server stopped: " << system.render(down.reason));
-  });
+  self->receive([&](shutdown_atom) {},
+                [&](caf::down_msg& down) {
+                  server_failed = true;
+                  LOG_ERROR("http", "the HTTP server stopped: " << system.render(down.reason));
+                });
 
   if (!server_failed) {
-    LOG_INFO("http", "signal received: draining (at most " << config->drain_budget.count() << " ms)");
+    LOG_INFO("http",
+             "signal received: draining (at most " << config->drain_budget.count() << " ms)");
     // The server answers within its drain budget; the margin covers the last writes.
-    self->request(server, config->drain_budget + std::chrono::milliseconds(defaults::deadline_margin_ms),
+    self->request(server,
+                  config->drain_budget + std::chrono::milliseconds(defaults::deadline_margin_ms),
                   shutdown_atom::value)
-      .receive([](bool) {}, [](caf::error&) { LOG_WARN("http", "drain did not finish in time"); });
+        .receive([](bool) {},
+                 [](caf::error&) { LOG_WARN("http", "drain did not finish in time"); });
   }
 
   // Log out every IMAP connection, bounded by the LOGOUT grace period.
@@ -109,16 +117,19 @@ void run_http_transport(caf::actor_system& system, services_ptr svc) {
     self->monitor(account);
     self->send(account, shutdown_atom::value);
   }
-  const auto until = std::chrono::steady_clock::now() +
-                     std::chrono::milliseconds(defaults::logout_grace_ms + defaults::deadline_margin_ms);
+  const auto until =
+      std::chrono::steady_clock::now() +
+      std::chrono::milliseconds(defaults::logout_grace_ms + defaults::deadline_margin_ms);
   while (alive > 0 && std::chrono::steady_clock::now() < until) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
     bool timed_out = false;
-    self->receive([&](caf::down_msg& down) {
-      if (down.source != server.address())
-        --alive;
-    },
-                  caf::after(left) >> [&] { timed_out = true; });
+    self->receive(
+        [&](caf::down_msg& down) {
+          if (down.source != server.address())
+            --alive;
+        },
+        caf::after(left) >> [&] { timed_out = true; });
     if (timed_out)
       break;
   }

@@ -7,6 +7,9 @@
 #include "protocol/tools/mailboxes.hpp"
 #include "protocol/tools/message_access.hpp"
 #include "protocol/tools/search.hpp"
+#include "protocol/tools/write_tools.hpp"
+#include "config/defaults.hpp"
+#include "protocol/mcp/jsonrpc.hpp"
 
 
 namespace imap_mcp {
@@ -191,6 +194,197 @@ void get_message(tool_call_actor::pointer self, const tool_context& ctx, tool_re
   });
 }
 
+// ---- write tools ------------------------------------------------------------------------
+
+/// Progress and stop checks of a batch, bound to this call. The progress callback runs on the
+/// connection's thread, so it talks to the sink with anon_send (thread-safe); it is sent
+/// before the job's reply exists, so the final response always comes after it.
+tools::batch_hooks batch_hooks_for(const tool_context& ctx) {
+  tools::batch_hooks hooks;
+  hooks.should_stop = [cancelled = ctx.cancelled, deadline = ctx.deadline]() -> std::optional<failure> {
+    if (cancelled && cancelled->load())
+      return make_failure(error_code::internal, "the call was cancelled before this message", "cancelled", true);
+    // Stop early enough that the partial result still travels back before the deadline.
+    if (clock_type::now() + milliseconds(defaults::deadline_margin_ms) >= deadline)
+      return make_failure(error_code::timeout, "the call's deadline came before this message", "deadline", true);
+    return std::nullopt;
+  };
+  if (ctx.call.progress_token) {
+    hooks.progress = [sink = ctx.sink, token = *ctx.call.progress_token](std::size_t done, std::size_t total,
+                                                                          const std::string& message) {
+      caf::anon_send(sink, output_atom::value,
+                     jsonrpc::notification("notifications/progress", {{"progressToken", token},
+                                                                      {"progress", done},
+                                                                      {"total", total},
+                                                                      {"message", message}}));
+    };
+  }
+  return hooks;
+}
+
+/// Runs a write tool's IMAP work as one job on the given account.
+template <class Fn>
+void run_write_job(tool_call_actor::pointer self, const tool_context& ctx, const std::string& account_id, Fn fn,
+                   tool_reply reply) {
+  tool_context routed = ctx;
+  routed.call.arguments["account_id"] = account_id;
+  run_imap_tool(self, routed, std::move(fn), std::move(reply));
+}
+
+void update_message_flags(tool_call_actor::pointer self, const tool_context& ctx, tool_reply reply) {
+  auto args = tools::parse_flag_args(ctx.call.arguments);
+  if (!args) return reply(args.error());
+  const auto account = args->batch.account_id;
+  run_write_job(
+    self, ctx, account,
+    [a = std::move(*args), hooks = batch_hooks_for(ctx)](imap::client& client, const std::string&) {
+      return tools::update_message_flags(client, a, hooks);
+    },
+    std::move(reply));
+}
+
+void delete_message(tool_call_actor::pointer self, const tool_context& ctx, tool_reply reply) {
+  auto batch = tools::parse_delete_args(ctx.call.arguments);
+  if (!batch) return reply(batch.error());
+  const auto account = batch->account_id;
+  run_write_job(
+    self, ctx, account,
+    [b = std::move(*batch), hooks = batch_hooks_for(ctx)](imap::client& client, const std::string&) {
+      return tools::delete_messages(client, b, hooks);
+    },
+    std::move(reply));
+}
+
+void manage_mailbox(tool_call_actor::pointer self, const tool_context& ctx, tool_reply reply) {
+  auto args = tools::parse_mailbox_args(ctx.call.arguments);
+  if (!args) return reply(args.error());
+  const auto account = args->account_id;
+  run_write_job(
+    self, ctx, account,
+    [a = std::move(*args)](imap::client& client, const std::string&) { return tools::manage_mailbox(client, a); },
+    std::move(reply));
+}
+
+/// One cross-account copy in flight: fetch on the source account, APPEND on the
+/// destination account, message by message (so only one message is held at a time).
+struct cross_copy {
+  tools::transfer_args args;
+  tools::batch_report report;
+  tools::batch_hooks hooks;
+  const account_actor* source = nullptr;
+  const account_actor* destination = nullptr;
+  std::size_t next = 0;
+};
+
+using cross_copy_ptr = std::shared_ptr<cross_copy>;
+
+void cross_copy_step(tool_call_actor::pointer self, tool_context ctx, cross_copy_ptr st, tool_reply reply) {
+  const std::size_t total = st->args.batch.refs.size();
+  if (st->next >= total) return reply(st->report.finish());
+  if (auto stop = st->hooks.should_stop ? st->hooks.should_stop() : std::nullopt) {
+    st->report.skip_rest(*stop);
+    return reply(st->report.finish());
+  }
+  const auto ref = st->args.batch.refs[st->next];
+  auto advance = [self, ctx, st, reply, total](const std::string& what) {
+    ++st->next;
+    if (st->hooks.progress)
+      st->hooks.progress(st->next, total,
+                         what + " message " + std::to_string(st->next) + " of " + std::to_string(total));
+    cross_copy_step(self, ctx, st, reply);
+  };
+  imap_job fetch;
+  fetch.run = [ref](imap::client& client) -> result<std::any> {
+    auto m = tools::fetch_for_transfer(client, ref);
+    if (!m) return m.error();
+    return std::any(std::make_shared<const tools::transfer_message>(std::move(*m)));
+  };
+  submit(self, ctx, *st->source, std::move(fetch), [self, ctx, st, ref, advance](imap_reply r) {
+    if (r.error) {
+      st->report.fail(ref, *r.error);
+      return advance("could not copy");
+    }
+    auto message = std::any_cast<std::shared_ptr<const tools::transfer_message>>(std::move(r.value));
+    imap_job append;
+    append.run = [message, account = st->args.destination_account_id,
+                  mailbox = st->args.destination_mailbox](imap::client& client) -> result<std::any> {
+      auto id = tools::append_transfer(client, account, mailbox, *message);
+      if (!id) return id.error();
+      return std::any(std::move(*id));
+    };
+    submit(self, ctx, *st->destination, std::move(append), [st, ref, message, advance](imap_reply a) {
+      if (a.error) {
+        st->report.fail(ref, *a.error);
+        return advance("could not copy");
+      }
+      json extra = {{"flags", message->flags}};
+      auto id = std::any_cast<std::string>(std::move(a.value));
+      if (!id.empty()) extra["new_message_id"] = id;
+      st->report.succeed(ref, std::move(extra));
+      advance("copied");
+    });
+  });
+}
+
+/// imap_copy_message across accounts: check the destination mailbox and the source's live
+/// UIDVALIDITY first (hard errors), then copy message by message.
+void cross_account_copy(tool_call_actor::pointer self, const tool_context& ctx, tools::transfer_args args,
+                        tool_reply reply) {
+  auto source = resolve_account(ctx, args.batch.account_id);
+  if (!source) return reply(source.error());
+  auto destination = resolve_account(ctx, args.destination_account_id);
+  if (!destination) return reply(destination.error());
+  auto st = std::make_shared<cross_copy>(cross_copy{
+    args, tools::batch_report(tools::names::copy_message, "copied", args.batch), batch_hooks_for(ctx), *source,
+    *destination, 0});
+  st->report.set("destination_mailbox", args.destination_mailbox);
+  st->report.set("destination_account_id", args.destination_account_id);
+  st->report.on_success(tools::destination_next_action(args.destination_account_id, args.destination_mailbox));
+  imap_job check_destination;
+  check_destination.run = [mailbox = args.destination_mailbox](imap::client& client) -> result<std::any> {
+    auto uidvalidity = tools::existing_mailbox_uidvalidity(client, mailbox, "destination mailbox");
+    if (!uidvalidity) return uidvalidity.error();
+    return std::any(*uidvalidity);
+  };
+  submit(self, ctx, *st->destination, std::move(check_destination), [self, ctx, st, reply](imap_reply r) {
+    if (r.error) return reply(*r.error);
+    imap_job check_source;
+    check_source.run = [batch = st->args.batch](imap::client& client) -> result<std::any> {
+      if (auto s = tools::open_batch_mailbox(client, batch, true); !s) return s.error();
+      return std::any(true);
+    };
+    submit(self, ctx, *st->source, std::move(check_source), [self, ctx, st, reply](imap_reply s) {
+      if (s.error) return reply(*s.error);
+      cross_copy_step(self, ctx, st, reply);
+    });
+  });
+}
+
+void copy_message(tool_call_actor::pointer self, const tool_context& ctx, tool_reply reply) {
+  auto args = tools::parse_copy_args(ctx.call.arguments);
+  if (!args) return reply(args.error());
+  if (args->cross_account()) return cross_account_copy(self, ctx, std::move(*args), std::move(reply));
+  const auto account = args->batch.account_id;
+  run_write_job(
+    self, ctx, account,
+    [a = std::move(*args), hooks = batch_hooks_for(ctx)](imap::client& client, const std::string&) {
+      return tools::copy_messages(client, a, hooks);
+    },
+    std::move(reply));
+}
+
+void move_message(tool_call_actor::pointer self, const tool_context& ctx, tool_reply reply) {
+  auto args = tools::parse_move_args(ctx.call.arguments);
+  if (!args) return reply(args.error());
+  const auto account = args->batch.account_id;
+  run_write_job(
+    self, ctx, account,
+    [a = std::move(*args), hooks = batch_hooks_for(ctx)](imap::client& client, const std::string&) {
+      return tools::move_messages(client, a, hooks);
+    },
+    std::move(reply));
+}
+
 } // namespace
 
 void run_tool(tool_call_actor::pointer self, tool_context ctx, tool_reply reply) {
@@ -202,6 +396,11 @@ void run_tool(tool_call_actor::pointer self, tool_context ctx, tool_reply reply)
   if (name == tools::names::search_messages) return search_messages(self, ctx, std::move(reply));
   if (name == tools::names::get_message) return get_message(self, ctx, std::move(reply));
   if (name == tools::names::get_message_raw) return get_message_raw(self, ctx, std::move(reply));
+  if (name == tools::names::update_message_flags) return update_message_flags(self, ctx, std::move(reply));
+  if (name == tools::names::copy_message) return copy_message(self, ctx, std::move(reply));
+  if (name == tools::names::move_message) return move_message(self, ctx, std::move(reply));
+  if (name == tools::names::delete_message) return delete_message(self, ctx, std::move(reply));
+  if (name == tools::names::manage_mailbox) return manage_mailbox(self, ctx, std::move(reply));
   reply(make_failure(error_code::internal, "tool '" + name + "' is not implemented"));
 }
 

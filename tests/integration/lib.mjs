@@ -98,3 +98,145 @@ export function envelope(result) {
   if (result.isError) return JSON.parse(result.content[0].text);
   return result.structuredContent;
 }
+
+// -- Streamable HTTP mode (http*.test.mjs, conformance.test.mjs) ---------------------------
+
+import net from 'node:net';
+import http from 'node:http';
+
+export const { StreamableHTTPClientTransport } = require('@modelcontextprotocol/sdk/client/streamableHttp.js');
+
+/// A TCP port that was free a moment ago on 127.0.0.1.
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/// Starts `imap-mcp --transport http` on a free loopback port and waits until it listens.
+/// Returns {child, port, url, base, stderr(), exited, stop(signal)}.
+export async function startHttpServer(env, { args = [], host = '127.0.0.1', timeoutMs = 15000 } = {}) {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(binary, ['--transport', 'http', '--listen', `${host}:${port}`, ...args],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (d) => { stderr += d.toString(); });
+    child.stdout.on('data', (d) => { stdout += d.toString(); });
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const ready = await new Promise((resolve) => {
+      const deadline = setTimeout(() => resolve(false), timeoutMs);
+      const check = () => {
+        if (/serving MCP Streamable HTTP/.test(stderr)) { clearTimeout(deadline); resolve(true); }
+      };
+      child.stderr.on('data', check);
+      exited.then(() => { clearTimeout(deadline); resolve(/serving MCP Streamable HTTP/.test(stderr)); });
+    });
+    if (!ready) {
+      child.kill('SIGKILL');
+      await exited;
+      // Someone took the port between our probe and the bind: try another one.
+      if (attempt < 3 && /cannot listen/.test(stderr)) continue;
+      throw new Error('HTTP server did not start:\n' + stderr);
+    }
+    const base = `http://${host}:${port}`;
+    return {
+      child, port, base, url: `${base}/mcp`, exited,
+      stderr: () => stderr,
+      stdout: () => stdout,
+      async stop(signal = 'SIGTERM') {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        return exited;
+      },
+    };
+  }
+}
+
+/// Connects the official SDK client over Streamable HTTP (optionally with a bearer token).
+export async function connectHttpSdk(url, { token, name = 'imap-mcp-tests' } = {}) {
+  const requestInit = token ? { headers: { Authorization: `Bearer ${token}` } } : undefined;
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit });
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+/// One raw HTTP request with node:http (which, unlike fetch, lets tests set Host and keep
+/// full control of headers). Resolves {status, headers, body, json()}.
+export function rawRequest(url, { method = 'POST', headers = {}, body, agent = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode, headers: res.headers, body: text, json: () => JSON.parse(text) });
+        });
+        res.on('error', reject);
+      });
+    req.on('error', reject);
+    if (body !== undefined) req.write(typeof body === 'string' ? body : JSON.stringify(body));
+    req.end();
+  });
+}
+
+/// JSON-RPC over the MCP endpoint with the headers a well-behaved client sends.
+export function mcpPost(url, message, { session, token, headers = {}, agent } = {}) {
+  const h = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers };
+  if (session) h['Mcp-Session-Id'] = session;
+  if (token) h.Authorization = `Bearer ${token}`;
+  return rawRequest(url, { method: 'POST', headers: h, body: message, agent });
+}
+
+/// The initialize request of a raw client.
+export function initializeMessage(id = 1, protocolVersion = '2025-11-25') {
+  return { jsonrpc: '2.0', id, method: 'initialize',
+    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-http', version: '1' } } };
+}
+
+/// Opens a raw session: initialize + notifications/initialized; returns the session id.
+export async function openRawSession(url, { token, agent } = {}) {
+  const init = await mcpPost(url, initializeMessage(), { token, agent });
+  if (init.status !== 200) throw new Error(`initialize answered ${init.status}: ${init.body}`);
+  const session = init.headers['mcp-session-id'];
+  const note = await mcpPost(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { session, token, agent });
+  if (note.status !== 202) throw new Error(`initialized answered ${note.status}`);
+  return session;
+}
+
+/// Sends raw bytes on a fresh TCP connection and collects everything until the server
+/// closes it (or `timeoutMs`). Resolves {data, closed, ms}.
+export function rawSocket(port, chunks, { timeoutMs = 30000, pauseMs = 0 } = {}) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const sock = net.connect(port, '127.0.0.1');
+    let data = '';
+    let done = false;
+    const finish = (closed) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ data, closed, ms: Date.now() - started });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.on('data', (d) => { data += d.toString(); });
+    sock.on('close', () => finish(true));
+    sock.on('error', () => finish(true));
+    sock.on('connect', async () => {
+      for (const c of chunks) {
+        if (done) return;
+        sock.write(c);
+        if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    });
+  });
+}
