@@ -227,6 +227,11 @@ rendered_message render_message(const message_fetch& fetch, const get_message_ar
     const auto* f = mime::find_header(headers, name);
     return f ? f->value : std::string();
   };
+  // Address lists are parsed from the value as sent: a decoded display name may hold commas.
+  auto addresses_of = [&](std::string_view name) -> std::string {
+    const auto* f = mime::find_header(headers, name);
+    return f ? mime::format_addresses(f->raw) : std::string();
+  };
   if (args.include_headers) {
     if (args.include_all_headers) {
       for (const auto& h : headers) r.headers.push_back({h.name, h.value});
@@ -237,9 +242,9 @@ rendered_message render_message(const message_fetch& fetch, const get_message_ar
     }
   }
   r.subject = value_of("Subject");
-  r.from = mime::format_addresses(value_of("From"));
-  r.to = mime::format_addresses(value_of("To"));
-  r.cc = mime::format_addresses(value_of("Cc"));
+  r.from = addresses_of("From");
+  r.to = addresses_of("To");
+  r.cc = addresses_of("Cc");
   if (fetch.envelope) {
     if (r.subject.empty()) r.subject = mime::decode_header_value(fetch.envelope->subject);
     if (r.from.empty()) r.from = format_address_list(fetch.envelope->from);
