@@ -39,7 +39,8 @@ std::string filename_of(const imap::body_part& p) {
 }
 
 std::uint64_t decoded_estimate(const imap::body_part& p) {
-  if (p.encoding == "base64") return p.size * 57 / 78 + (p.size % 78 > 2 ? (p.size % 78 - 2) * 3 / 4 : 0);
+  // Whole 78-byte lines (76 characters + CRLF) hold 57 bytes each; the rest is one short line.
+  if (p.encoding == "base64") return p.size / 78 * 57 + (p.size % 78 > 2 ? (p.size % 78 - 2) * 3 / 4 : 0);
   return p.size;
 }
 

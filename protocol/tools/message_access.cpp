@@ -20,6 +20,11 @@ result<message_ref> message_ref_from_arguments(const json& arguments) {
 }
 
 status open_message_mailbox(imap::client& client, const message_ref& ref) {
+  // A pooled connection keeps its selection (select() then sends nothing), and the server
+  // announces messages that arrived since its last command only when asked: NOOP first, or a
+  // UID FETCH of a new message would find nothing.
+  if (const auto* current = client.selected(); current != nullptr && current->name == ref.mailbox)
+    if (auto synced = client.noop(); !synced) return synced.error();
   auto selected = client.select(ref.mailbox, true);
   if (!selected) return selected.error();
   if (selected->uidvalidity != ref.uidvalidity)

@@ -200,6 +200,11 @@ tool_result search_messages(imap::client& client, const search_args& args, const
       return invalid("cursor was made for different search criteria; send it alone or with the same criteria");
     cursor = std::move(*decoded);
   }
+  // A pooled connection keeps its selection and select() then sends nothing; the server only
+  // reports mail that arrived (or vanished) since the last command when asked. NOOP makes it
+  // do so, or a warm search would miss new messages.
+  if (const auto* current = client.selected(); current != nullptr && current->name == args.mailbox)
+    if (auto synced = client.noop(); !synced) return synced.error();
   auto selected = client.select(args.mailbox, true);
   if (!selected) return selected.error();
   const std::uint32_t uidvalidity = selected->uidvalidity;
