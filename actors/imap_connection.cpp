@@ -118,15 +118,26 @@ imap_connection_actor::behavior_type imap_connection(connection_ptr self, connec
         }
       }
       imap_reply reply;
-      try {
-        auto outcome = job.run(*st.client);
-        if (outcome.ok()) reply.value = std::move(outcome.value());
-        else reply.error = outcome.error();
-      } catch (const std::exception& e) {
-        LOG_ERROR("connection", "job threw: " << e.what());
-        reply.error = make_failure(error_code::internal, "unexpected failure while talking to the IMAP server",
-                                   "imap", true);
+      const bool reused = st.last_activity != clock_type::time_point{} && st.client;
+      auto run_once = [&] {
+        reply = imap_reply{};
+        try {
+          auto outcome = job.run(*st.client);
+          if (outcome.ok()) reply.value = std::move(outcome.value());
+          else reply.error = outcome.error();
+        } catch (const std::exception& e) {
+          LOG_ERROR("connection", "job threw: " << e.what());
+          reply.error = make_failure(error_code::internal,
+                                     "unexpected failure while talking to the IMAP server", "imap", true);
+          drop_session(st);
+        }
+      };
+      run_once();
+      if (reply.error && reused && job.retry_on_new_session && (!st.client || st.client->broken()) &&
+          clock_type::now() < job.deadline && !st.control->aborted()) {
+        LOG_DEBUG("connection", "reused session was dropped by the server; retrying on a new one");
         drop_session(st);
+        if (auto opened = open_session(st); opened) run_once();
       }
       st.last_activity = clock_type::now();
       if (!st.client || st.client->broken()) {

@@ -61,6 +61,9 @@ struct imap_job {
   std::shared_ptr<std::atomic<bool>> cancelled;
   /// Open a new IMAP session for this job (imap_verify_account tests the full login).
   bool fresh_session = false;
+  /// The job only reads: when the server drops a reused session under it (e.g. Dovecot
+  /// closes sessions whose mailbox was deleted and recreated), run it once more on a new one.
+  bool retry_on_new_session = false;
 };
 
 /// The answer to an imap_job: the job's value, or a failure (timeout and connection

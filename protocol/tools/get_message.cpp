@@ -139,6 +139,14 @@ result<message_fetch> fetch_message(imap::client& client, const get_message_args
   header.specifier = "HEADER";
   items.sections.push_back(header);
   auto first = client.uid_fetch(imap::sequence_set::from_numbers(one), items);
+  bool structure_unreadable = false;
+  if (!first && !client.broken() && first.error().message.find("nesting") != std::string::npos) {
+    // A structure nested beyond the parser's bound (hostile or broken mail): still show the
+    // headers, and say why the body is missing.
+    items.bodystructure = false;
+    first = client.uid_fetch(imap::sequence_set::from_numbers(one), items);
+    structure_unreadable = true;
+  }
   if (!first) return first.error();
   imap::fetch_record* record = nullptr;
   for (auto& r : *first)
@@ -151,6 +159,14 @@ result<message_fetch> fetch_message(imap::client& client, const get_message_args
   out.internaldate = record->internaldate;
   out.envelope = record->envelope;
   if (const auto* h = record->section("HEADER")) out.header_block = h->data;
+  if (structure_unreadable) {
+    out.issues.push_back(make_issue(make_failure(
+      error_code::invalid_input,
+      "the message's MIME structure is nested too deeply to be read; body and attachments are "
+      "not shown (imap_get_message_raw returns the source)",
+      "bodystructure")));
+    return out;
+  }
   if (!record->body_structure)
     return make_failure(error_code::internal, "server sent no BODYSTRUCTURE", "fetch", true);
 

@@ -271,6 +271,16 @@ tool_result search_messages(imap::client& client, const search_args& args, const
                              args.snippet_max_chars <= 200;
     items.preview = use_preview;
     auto fetched = client.uid_fetch(imap::sequence_set::from_numbers(page), items);
+    if (!fetched && !client.broken() && fetched.error().message.find("nesting") != std::string::npos) {
+      // One message's structure is nested beyond the parser's bound: list the page without
+      // structures (has_attachments and snippets are then unknown) rather than fail it.
+      items.bodystructure = false;
+      fetched = client.uid_fetch(imap::sequence_set::from_numbers(page), items);
+      issues.push_back(make_issue(make_failure(error_code::invalid_input,
+                                               "a message's MIME structure is nested too deeply to be read; "
+                                               "has_attachments and snippets are omitted on this page",
+                                               "bodystructure")));
+    }
     if (!fetched) return fetched.error();
     std::map<std::uint32_t, imap::fetch_record*> by_uid;
     for (auto& r : *fetched)
