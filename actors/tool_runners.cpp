@@ -62,11 +62,13 @@ void submit(tool_call_actor::pointer self, const tool_context& ctx, const accoun
 
 /// Runs a job whose value is a tool_result (the common shape of read tools).
 template <class Fn>
-void run_imap_tool(tool_call_actor::pointer self, const tool_context& ctx, Fn fn, tool_reply reply) {
+void run_imap_tool(tool_call_actor::pointer self, const tool_context& ctx, Fn fn, tool_reply reply,
+                   bool read_only = true) {
   const auto id = account_id_of(ctx.call.arguments);
   auto account = resolve_account(ctx, id);
   if (!account) return reply(account.error());
   imap_job job;
+  job.retry_on_new_session = read_only; // never repeat a write
   job.run = [fn, id](imap::client& client) -> result<std::any> {
     return std::any(fn(client, id));
   };
@@ -155,6 +157,7 @@ void get_message(tool_call_actor::pointer self, const tool_context& ctx, tool_re
   auto account = resolve_account(ctx, args->ref.account_id);
   if (!account) return reply(account.error());
   imap_job job;
+  job.retry_on_new_session = true;
   job.run = [args](imap::client& client) -> result<std::any> {
     auto fetched = tools::fetch_message(client, *args);
     if (!fetched) return fetched.error();
@@ -228,7 +231,7 @@ void run_write_job(tool_call_actor::pointer self, const tool_context& ctx, const
                    tool_reply reply) {
   tool_context routed = ctx;
   routed.call.arguments["account_id"] = account_id;
-  run_imap_tool(self, routed, std::move(fn), std::move(reply));
+  run_imap_tool(self, routed, std::move(fn), std::move(reply), /*read_only=*/false);
 }
 
 void update_message_flags(tool_call_actor::pointer self, const tool_context& ctx, tool_reply reply) {

@@ -246,10 +246,156 @@ tool_definition get_message_raw() {
   return t;
 }
 
+// ---- write tools (gated by MAIL_IMAP_WRITE_ENABLED) ---------------------------------------
+
+/// message_id / message_ids: one of them, checked at run time (no oneOf in client-safe schemas).
+json message_selection() {
+  return {{"account_id", schema::account_id()},
+          {"message_id", message_id_property("One message_id from imap_search_messages. Send this or message_ids.")},
+          {"message_ids", {{"type", "array"},
+                           {"items", message_id_property("A message_id.")},
+                           {"minItems", 1},
+                           {"maxItems", 250},
+                           {"description", "1..250 message ids of the same account and mailbox (duplicates "
+                                           "are removed). Send this or message_id."}}}};
+}
+
+json flag_array(const char* description) {
+  return {{"type", "array"},
+          {"items", {{"type", "string"}, {"minLength", 1}, {"maxLength", 65}}},
+          {"minItems", 1},
+          {"maxItems", 20},
+          {"description", description}};
+}
+
+json batch_data_schema(bool with_destination) {
+  json result_item = open_object({{"message_id", string_t()},
+                                  {"status", {{"type", "string"}, {"enum", {"ok", "failed", "skipped"}}}},
+                                  {"issues", schema::issues()},
+                                  {"new_message_id", string_t()},
+                                  {"flags", string_array()}},
+                                 {"message_id", "status", "issues"});
+  json props = issues_status_block();
+  props.update({{"account_id", string_t()},
+                {"mailbox", string_t()},
+                {"total", integer_t()},
+                {"succeeded", integer_t()},
+                {"failed", integer_t()},
+                {"skipped", integer_t()},
+                {"results", {{"type", "array"}, {"items", result_item}}}});
+  if (with_destination)
+    props.update({{"destination_mailbox", string_t()}, {"destination_account_id", string_t()}});
+  return open_object(props, {"status", "issues", "account_id", "mailbox", "total", "succeeded", "failed",
+                             "skipped", "results"});
+}
+
+tool_definition write_tool(const char* name, const char* title, const char* description) {
+  tool_definition t;
+  t.name = name;
+  t.title = title;
+  t.description = description;
+  t.read_only = false;
+  t.destructive = false;
+  t.idempotent = false;
+  t.write = true;
+  return t;
+}
+
+tool_definition update_message_flags() {
+  auto t = write_tool(
+    names::update_message_flags, "Update message flags",
+    "Add and/or remove flags on one message (message_id) or up to 250 messages of one mailbox "
+    "(message_ids). Allowed: the system flags \\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft and "
+    "keywords such as $Label or Important (letters, digits, _ . -; optional leading $). Reports each "
+    "message's flags after the change. Needs MAIL_IMAP_WRITE_ENABLED=true. Setting \\Deleted does not "
+    "remove a message; use imap_delete_message for that.");
+  t.idempotent = true;
+  json props = message_selection();
+  props.update({{"add_flags", flag_array("Flags to add (1..20).")},
+                {"remove_flags", flag_array("Flags to remove (1..20).")}});
+  t.input_schema = schema::object(props, {});
+  t.data_schema = batch_data_schema(false);
+  return t;
+}
+
+tool_definition copy_message() {
+  auto t = write_tool(
+    names::copy_message, "Copy messages",
+    "Copy one message (message_id) or up to 250 messages of one mailbox (message_ids) to "
+    "destination_mailbox, which must exist. With destination_account_id the messages are copied to "
+    "another configured account, keeping their flags and internal date. Each result carries "
+    "new_message_id when the server reports it. Needs MAIL_IMAP_WRITE_ENABLED=true.");
+  json props = message_selection();
+  props.update({{"destination_mailbox", schema::mailbox("Existing mailbox to copy into (UTF-8 name).")},
+                {"destination_account_id",
+                 {{"type", "string"}, {"minLength", 1}, {"maxLength", 64}, {"pattern", "^[A-Za-z0-9_-]+$"},
+                  {"description", "Account to copy into (default: the messages' own account)."}}}});
+  t.input_schema = schema::object(props, {"destination_mailbox"});
+  t.data_schema = batch_data_schema(true);
+  return t;
+}
+
+tool_definition move_message() {
+  auto t = write_tool(
+    names::move_message, "Move messages",
+    "Move one message (message_id) or up to 250 messages of one mailbox (message_ids) to another "
+    "existing mailbox of the same account. The messages keep their flags and leave the source "
+    "mailbox; each result carries new_message_id when the server reports it. Needs "
+    "MAIL_IMAP_WRITE_ENABLED=true.");
+  json props = message_selection();
+  props.update({{"destination_mailbox",
+                 schema::mailbox("Existing mailbox to move into (UTF-8 name); must differ from the source.")}});
+  t.input_schema = schema::object(props, {"destination_mailbox"});
+  t.data_schema = batch_data_schema(true);
+  return t;
+}
+
+tool_definition delete_message() {
+  auto t = write_tool(
+    names::delete_message, "Delete messages permanently",
+    "Permanently delete one message (message_id) or up to 250 messages of one mailbox (message_ids): "
+    "marks them \\Deleted and expunges exactly those messages. IRREVERSIBLE: there is no undo and no "
+    "trash; to keep a copy, move the message to a Trash mailbox with imap_move_message instead. "
+    "Requires confirm=true (the JSON boolean) and MAIL_IMAP_WRITE_ENABLED=true.");
+  t.destructive = true;
+  json props = message_selection();
+  // No "type": any value reaches the tool, which answers everything but true with the exact
+  // contract error (a schema type error would word it differently).
+  props["confirm"] = {{"description", "Must be the boolean true to confirm the irreversible deletion."}};
+  t.input_schema = schema::object(props, {});
+  t.data_schema = batch_data_schema(false);
+  return t;
+}
+
+tool_definition manage_mailbox() {
+  auto t = write_tool(
+    names::manage_mailbox, "Create, rename or delete a mailbox",
+    "Mailbox management: action=create makes the mailbox and any missing parents (e.g. A/B/C with the "
+    "server's delimiter); action=rename renames mailbox to destination_mailbox; action=delete removes "
+    "one mailbox and the messages in it (not recursive: a mailbox with children is refused, with the "
+    "server's reason). Needs MAIL_IMAP_WRITE_ENABLED=true.");
+  t.destructive = true;
+  t.input_schema = schema::object(
+    {{"account_id", schema::account_id()},
+     {"action", {{"type", "string"}, {"enum", {"create", "rename", "delete"}}, {"description", "What to do."}}},
+     {"mailbox", schema::mailbox("The mailbox to create, rename or delete (UTF-8 name).")},
+     {"destination_mailbox", schema::mailbox("The new name (action=rename only).")}},
+    {"action", "mailbox"});
+  json props = issues_status_block();
+  props.update({{"account_id", string_t()},
+                {"action", string_t()},
+                {"mailbox", string_t()},
+                {"destination_mailbox", string_t()},
+                {"created", string_array()}});
+  t.data_schema = open_object(props, {"status", "issues", "account_id", "action", "mailbox"});
+  return t;
+}
+
 } // namespace
 
 std::vector<tool_definition> catalog() {
-  return {list_accounts(), verify_account(), list_mailboxes(), search_messages(), get_message(), get_message_raw()};
+  return {list_accounts(), verify_account(), list_mailboxes(), search_messages(), get_message(), get_message_raw(),
+          update_message_flags(), copy_message(), move_message(), delete_message(), manage_mailbox()};
 }
 
 } // namespace imap_mcp::tools
