@@ -70,7 +70,10 @@ void run_imap_tool(tool_call_actor::pointer self, const tool_context& ctx, Fn fn
   imap_job job;
   job.retry_on_new_session = read_only; // never repeat a write
   job.run = [fn, id](imap::client& client) -> result<std::any> {
-    return std::any(fn(client, id));
+    auto outcome = fn(client, id);
+    // A failure that broke the session is the connection's to handle (it may retry reads).
+    if (!outcome.ok() && client.broken()) return outcome.error();
+    return std::any(std::move(outcome));
   };
   submit(self, ctx, **account, std::move(job), [reply](imap_reply r) {
     if (r.error) return reply(*r.error);

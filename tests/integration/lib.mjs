@@ -51,8 +51,11 @@ export function rawServer(env, args = []) {
   let stderr = '';
   const messages = [];
   const waiters = [];
+  // Decode as one UTF-8 stream: a character split across two chunks must not become U+FFFD.
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
   child.stdout.on('data', (d) => {
-    stdout += d.toString();
+    stdout += d;
     let nl;
     while ((nl = stdout.indexOf('\n')) >= 0) {
       const line = stdout.slice(0, nl);
@@ -61,7 +64,7 @@ export function rawServer(env, args = []) {
       for (const w of [...waiters]) w();
     }
   });
-  child.stderr.on('data', (d) => { stderr += d.toString(); });
+  child.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,

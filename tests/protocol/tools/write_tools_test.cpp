@@ -138,7 +138,7 @@ TEST_CASE("message_id or message_ids: exactly one, same account and mailbox, dup
   }
 }
 
-TEST_CASE("duplicate message ids are removed, order kept; 250 is the limit") {
+TEST_CASE("duplicate message ids are removed, order kept - 250 is the limit") {
   auto b = parse_message_batch({{"message_ids", {id2, id1, id2, id1}}});
   REQUIRE(b);
   REQUIRE(b->refs.size() == 2);
@@ -350,7 +350,7 @@ TEST_CASE("gate open: CR/LF in flags or mailbox names never reaches a tool") {
   CHECK(fx.calls.empty());
 }
 
-TEST_CASE("tools/list: write tools are gated, not read-only; delete destructive; flags idempotent") {
+TEST_CASE("tools/list: write tools are gated, not read-only - delete destructive - flags idempotent") {
   const auto& reg = builtin_registry();
   for (const auto& name : write_tools) {
     const auto* def = reg.find(name);
@@ -372,7 +372,7 @@ TEST_CASE("tools/list: write tools are gated, not read-only; delete destructive;
 
 // ---- IMAP conversations ------------------------------------------------------------------
 
-TEST_CASE("flags: STORE .SILENT per message, then the resulting flags; progress per message") {
+TEST_CASE("flags: STORE .SILENT per message, then the resulting flags - progress per message") {
   auto h = logged_in({
     {"A2 SELECT INBOX\r\n", select_reply("A2", 77)},
     {"A3 UID STORE 5 +FLAGS.SILENT (\\Seen $Label)\r\n", "A3 OK Store completed\r\n"},
