@@ -28,6 +28,11 @@ caf::actor_system_config make_caf_config(bool with_io) {
   caf::actor_system_config cfg;
   // Never read ./caf-application.ini or command-line options: we parse our own.
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  // Work sharing: idle scheduler threads block on a condition variable and are woken by the
+  // next enqueue. CAF's default work stealing polls (with 50 us sleeps for up to 25 ms after
+  // every burst), which on a small machine burns CPU the IMAP and MIME work needs and adds
+  // wake-up latency to every actor hop of a call. Measured in docs/benchmarks.md.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   // The HTTP transport runs on CAF io brokers; stdio does not need the middleman's thread.
   if (with_io)
     cfg.load<caf::io::middleman>();

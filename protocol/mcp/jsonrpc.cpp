@@ -71,7 +71,14 @@ json result_object(const json& id, const json& result) {
 }
 
 std::string result_response(const json& id, const json& result) {
-  return dump(result_object(id, result));
+  // Same bytes as dump(result_object(id, result)) (keys in sorted order), without the deep copy
+  // of a result that can hold hundreds of KB of message text.
+  std::string out = R"({"id":)";
+  out += dump(id);
+  out += R"(,"jsonrpc":"2.0","result":)";
+  out += dump(result);
+  out += '}';
+  return out;
 }
 
 std::string notification(std::string_view method, const json& params) {

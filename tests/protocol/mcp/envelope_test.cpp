@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "protocol/mcp/jsonrpc.hpp"
 #include "protocol/tools/envelope.hpp"
 #include "protocol/tools/list_accounts.hpp"
 
@@ -57,4 +58,22 @@ TEST_CASE("imap_list_accounts lists accounts sorted without secrets") {
   CHECK(out.summary == "2 account(s) configured");
   auto none = tools::list_accounts({});
   CHECK(none.data["accounts"].empty());
+}
+
+TEST_CASE("a result response is the JSON-RPC object around the result, byte for byte") {
+  // result_response writes the frame around the result without copying it; it must stay
+  // exactly what serializing the whole object gives (clients see these bytes).
+  const json results[] = {
+    json::object(),
+    json{{"content", json::array({{{"type", "text"}, {"text", "Grüße \"quoted\"\n"}}})},
+         {"structuredContent", {{"data", {{"n", 3}, {"list", {1, 2, 3}}}}, {"summary", "ok"}}}},
+    json(std::string("bad utf-8: \xff\xfe")),
+  };
+  const json ids[] = {json(1), json("req-7"), json(nullptr), json(9007199254740991LL)};
+  for (const auto& id : ids)
+    for (const auto& result : results) {
+      const std::string framed = jsonrpc::result_response(id, result);
+      CHECK(framed == jsonrpc::dump(jsonrpc::result_object(id, result)));
+      CHECK(json::parse(framed)["result"] == json::parse(jsonrpc::dump(result)));
+    }
 }
