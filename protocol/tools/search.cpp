@@ -351,13 +351,16 @@ tool_result search_messages(imap::client& client, const search_args& args, const
     }
   }
 
+  // The page is moved into the result (a deep copy of 20-250 summaries is measurable).
+  const std::size_t returned = messages.size();
+  const json first_id = messages.empty() ? json() : messages.front()["message_id"];
   json data = {{"account_id", args.account_id},
                {"mailbox", args.mailbox},
                {"total", total},
                {"attempted", page.size()},
-               {"returned", messages.size()},
+               {"returned", returned},
                {"failed", failed},
-               {"messages", messages},
+               {"messages", std::move(messages)},
                {"has_more", has_more},
                {"next_cursor", nullptr}};
   if (has_more) {
@@ -371,17 +374,17 @@ tool_result search_messages(imap::client& client, const search_args& args, const
     next.expires_at = ctx.now + ctx.cursor_ttl_seconds;
     data["next_cursor"] = encode_cursor(next, ctx.cursor_key);
   }
-  data["status"] = failed == 0 ? "ok" : (messages.empty() ? "failed" : "partial");
-  data["issues"] = issues;
-  if (!messages.empty())
+  data["status"] = failed == 0 ? "ok" : (returned == 0 ? "failed" : "partial");
+  data["issues"] = std::move(issues);
+  if (returned > 0)
     data["next_action"] = next_action("Read a message", names::get_message,
                                       {{"account_id", args.account_id},
-                                       {"message_id", messages.front()["message_id"]}});
+                                       {"message_id", first_id}});
   else if (!has_more)
     data["next_action"] = next_action("Broaden the search or pick another mailbox", names::list_mailboxes,
                                       {{"account_id", args.account_id}});
   tool_output out;
-  out.summary = std::to_string(messages.size()) + " message(s) returned of " + std::to_string(total) +
+  out.summary = std::to_string(returned) + " message(s) returned of " + std::to_string(total) +
                 " matching" + (has_more ? "; more available with next_cursor" : "");
   out.data = std::move(data);
   return out;
