@@ -116,6 +116,8 @@ void search_messages(tool_call_actor::pointer self, const tool_context& ctx, too
   sctx.now = std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
                .count();
+  // A forged, expired or mismatched cursor is refused before any IMAP traffic.
+  if (auto cursor = tools::check_cursor(*args, sctx); !cursor) return reply(cursor.error());
   run_imap_tool(
     self, ctx,
     [a = std::move(*args), sctx](imap::client& client, const std::string&) {

@@ -189,17 +189,21 @@ json message_summary(const imap::fetch_record& r, const std::string& account_id,
   return m;
 }
 
+result<std::optional<cursor_state>> check_cursor(const search_args& args, const search_context& ctx) {
+  if (!args.cursor) return std::optional<cursor_state>();
+  auto decoded = decode_cursor(*args.cursor, ctx.cursor_key, ctx.now);
+  if (!decoded) return decoded.error();
+  if (decoded->account_id != args.account_id || decoded->mailbox != args.mailbox)
+    return invalid("cursor belongs to another account or mailbox");
+  if (args.has_criteria && decoded->criteria != canonical_criteria(args))
+    return invalid("cursor was made for different search criteria; send it alone or with the same criteria");
+  return std::optional<cursor_state>(std::move(*decoded));
+}
+
 tool_result search_messages(imap::client& client, const search_args& args, const search_context& ctx) {
-  std::optional<cursor_state> cursor;
-  if (args.cursor) {
-    auto decoded = decode_cursor(*args.cursor, ctx.cursor_key, ctx.now);
-    if (!decoded) return decoded.error();
-    if (decoded->account_id != args.account_id || decoded->mailbox != args.mailbox)
-      return invalid("cursor belongs to another account or mailbox");
-    if (args.has_criteria && decoded->criteria != canonical_criteria(args))
-      return invalid("cursor was made for different search criteria; send it alone or with the same criteria");
-    cursor = std::move(*decoded);
-  }
+  auto checked = check_cursor(args, ctx);
+  if (!checked) return checked.error();
+  std::optional<cursor_state> cursor = std::move(*checked);
   // A pooled connection keeps its selection and select() then sends nothing; the server only
   // reports mail that arrived (or vanished) since the last command when asked. NOOP makes it
   // do so, or a warm search would miss new messages.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/imap/client.hpp"
+#include "protocol/tools/ids.hpp"
 #include "protocol/tools/output.hpp"
 #include "protocol/util/dates.hpp"
 
@@ -45,6 +46,11 @@ struct search_context {
   int cursor_ttl_seconds = 600;
   long long now = 0; ///< Unix seconds
 };
+
+/// Verifies the cursor of `args` (signature, expiry, account, mailbox, criteria) without any
+/// IMAP traffic: nullopt when there is none, else the decoded state or the exact error. The tool
+/// runner calls it before asking for a connection, so a bad cursor costs the IMAP server nothing.
+result<std::optional<cursor_state>> check_cursor(const search_args& args, const search_context& ctx);
 
 /// imap_search_messages on a logged-in client.
 tool_result search_messages(imap::client& client, const search_args& args, const search_context& ctx);
