@@ -74,8 +74,11 @@ status open_session(imap_connection_state& st) {
   raw_stream->set_io_timeout(cfg.socket_timeout_ms);
   if (auto login = client->login(acct.user, acct.pass.reveal()); !login) {
     st.control->attach(nullptr);
+    // Whatever broke during LOGIN (a refusal, a drop, a stall) broke the opening of the
+    // session: the stage tells the account to count a failed connection attempt and back off,
+    // instead of opening a new connection (and sending the password again) for every call.
     auto f = login.error();
-    if (f.code == error_code::auth_failed || f.stage.empty()) f.stage = "login";
+    f.stage = "login";
     return f;
   }
   st.client = std::move(client);
@@ -137,7 +140,10 @@ imap_connection_actor::behavior_type imap_connection(connection_ptr self, connec
           clock_type::now() < job.deadline && !st.control->aborted()) {
         LOG_DEBUG("connection", "reused session was dropped by the server; retrying on a new one");
         drop_session(st);
+        // When the new session cannot even be opened, that is the news: its connect-stage
+        // failure makes the account back off, where the old "connection closed" would not.
         if (auto opened = open_session(st); opened) run_once();
+        else reply = imap_reply{opened.error(), {}};
       }
       st.last_activity = clock_type::now();
       if (!st.client || st.client->broken()) {

@@ -286,6 +286,11 @@ imap_mcp::status client::read_response(response& out, const char* stage, std::st
         broken_ = true;
         return f;
       }
+      // A garbled response to a command is a transport or server glitch, not a property of the
+      // request: the same command may well succeed next time (this session stays usable), so
+      // callers may retry. A garbled greeting (tag empty) is more likely not IMAP at all.
+      if (!tag.empty())
+        f.retryable = true;
       // Our own tagged response is unreadable: the command is over, outcome unknown.
       if (tag.empty() || parser_.error_tag() == tag)
         return f;

@@ -518,6 +518,45 @@ TEST_CASE("a malformed untagged response fails the command but keeps the session
   CHECK(h.imap->noop().ok());
 }
 
+TEST_CASE("garbled responses to a command are retryable, a garbled greeting is not",
+          "[client][errors][faults]") {
+  // Found with tests/integration/fault-proxy.mjs (garbage lines injected into a FETCH answer):
+  // the command failed with retryable=false although the next call on the same session worked.
+  using namespace std::string_literals; // the garbage holds a NUL byte
+  SECTION("garbage between good responses") {
+    auto h =
+        logged_in({{"A2 UID FETCH 1 (UID FLAGS)\r\n", "* 1 FETCH (UID 1 FLAGS (\\Seen)\r\n"
+                                                      "\x00\x7f garbage that is not IMAP \x01\r\n"
+                                                      "* 1 FETCH (UID )) BODY[{x}\r\n"
+                                                      "A2 OK done\r\n"s},
+                   {"A3 NOOP\r\n", "A3 OK done\r\n"}});
+    fetch_items items;
+    items.flags = true;
+    auto r = h.imap->uid_fetch(sequence_set::range(1, 1), items);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == error_code::internal);
+    CHECK(r.error().retryable);
+    CHECK(r.error().stage == "fetch");
+    CHECK_FALSE(h.imap->broken());
+    CHECK(h.imap->noop().ok());
+  }
+  SECTION("our own tagged response garbled") {
+    auto h = logged_in({{"A2 NOOP\r\n", "A2 MAYBE done\r\n"}, {"A3 NOOP\r\n", "A3 OK done\r\n"}});
+    auto r = h.imap->noop();
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().retryable);
+    CHECK_FALSE(h.imap->broken());
+    CHECK(h.imap->noop().ok());
+  }
+  SECTION("a greeting that is not IMAP") {
+    harness h("HTTP/1.1 400 Bad Request\r\n", {});
+    auto st = h.imap->read_greeting();
+    REQUIRE_FALSE(st.ok());
+    CHECK_FALSE(st.error().retryable);
+    CHECK(h.imap->broken());
+  }
+}
+
 // ---- connection loss ----------------------------------------------------------------------------
 
 TEST_CASE("BYE in the middle of a command breaks the client", "[client][bye]") {
