@@ -15,6 +15,12 @@ struct pdf_worker_state {
   static inline const char* name = "pdf-worker";
 };
 
+/// The worker's zygote channel, wrapped: CAF's spawn inspects raw pointer arguments as if they
+/// could be actors, which an incomplete type cannot answer.
+struct pdf_lane {
+  pdf::zygote_channel* channel = nullptr;
+};
+
 mime_worker_actor::behavior_type mime_worker(mime_worker_actor::stateful_pointer<mime_worker_state>) {
   return {
     [](const mime_job& job) -> std::shared_ptr<const tools::rendered_message> {
@@ -29,9 +35,10 @@ mime_worker_actor::behavior_type mime_worker(mime_worker_actor::stateful_pointer
   };
 }
 
-pdf_worker_actor::behavior_type pdf_worker(pdf_worker_actor::stateful_pointer<pdf_worker_state>) {
+pdf_worker_actor::behavior_type pdf_worker(pdf_worker_actor::stateful_pointer<pdf_worker_state>,
+                                           pdf_lane lane) {
   return {
-    [](const pdf_job& job) -> pdf_reply {
+    [channel = lane.channel](const pdf_job& job) -> pdf_reply {
       const auto& part = job.fetch->pdfs.at(job.index);
       pdf_reply reply;
       reply.section = part.section;
@@ -41,7 +48,7 @@ pdf_worker_actor::behavior_type pdf_worker(pdf_worker_actor::stateful_pointer<pd
         return reply;
       }
       try {
-        auto text = tools::extract_pdf(part, job.max_chars, static_cast<int>(left.count()));
+        auto text = tools::extract_pdf(part, job.max_chars, static_cast<int>(left.count()), channel);
         if (text) {
           reply.text = std::move(text->text);
           reply.truncated = text->truncated;
@@ -63,8 +70,8 @@ mime_worker_actor spawn_mime_worker(caf::actor_system& system) {
   return system.spawn<caf::detached>(mime_worker);
 }
 
-pdf_worker_actor spawn_pdf_worker(caf::actor_system& system) {
-  return system.spawn<caf::detached>(pdf_worker);
+pdf_worker_actor spawn_pdf_worker(caf::actor_system& system, pdf::zygote_channel* channel) {
+  return system.spawn<caf::detached>(pdf_worker, pdf_lane{channel});
 }
 
 } // namespace imap_mcp

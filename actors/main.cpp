@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "config/defaults.hpp"
 #include "config/settings.hpp"
 #include "config/version.hpp"
+#include "protocol/pdf/zygote.hpp"
 #include "protocol/util/log.hpp"
 
 extern char** environ;
@@ -68,6 +71,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "imap-mcp: %s\n", cli.error().message.c_str());
     return 2;
   }
+  // The PDF zygote is forked first, while this process has one thread and has not read its
+  // configuration (so no password is copied into it); it forks the PDF reader processes far
+  // more cheaply than the running server could. Without it, readers are forked directly.
+  std::unique_ptr<pdf::zygote> pdf_zygote;
+  std::optional<failure> zygote_failure;
+  if (!cli->help && !cli->version) {
+    auto started = pdf::zygote::start();
+    if (started) pdf_zygote = std::move(*started);
+    else zygote_failure = started.error();
+  }
   auto env = read_environment(environ);
   if (!env) {
     std::fprintf(stderr, "imap-mcp: configuration error: %s\n", env.error().message.c_str());
@@ -91,6 +104,9 @@ int main(int argc, char** argv) {
   log::level lvl;
   if (log::parse_level(loaded->log_level, lvl)) log::set_level(lvl);
   for (const auto& w : loaded->warnings) LOG_WARN("config", w);
+  if (zygote_failure)
+    LOG_WARN("pdf", "PDF zygote not started (" << zygote_failure->message
+                                               << "); PDF readers are forked from the server");
   auto config = std::make_shared<const settings>(std::move(*loaded));
-  return run_server(config);
+  return run_server(config, pdf_zygote.get());
 }

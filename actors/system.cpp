@@ -41,7 +41,7 @@ caf::actor_system_config make_caf_config(bool with_io) {
 
 } // namespace
 
-int run_server(std::shared_ptr<const settings> config) {
+int run_server(std::shared_ptr<const settings> config, pdf::zygote* pdf_zygote) {
   auto cfg = make_caf_config(config->transport == transport_kind::http);
   auto* system = new caf::actor_system(cfg); // never destroyed: see the exit below
   auto svc = std::make_shared<services>();
@@ -51,7 +51,16 @@ int run_server(std::shared_ptr<const settings> config) {
   const int mime_workers = config->mime_pool_size > 0 ? config->mime_pool_size : cores;
   const int pdf_workers = config->pdf_pool_size > 0 ? config->pdf_pool_size : cores;
   for (int i = 0; i < mime_workers; ++i) svc->mime_pool.push_back(spawn_mime_worker(*system));
-  for (int i = 0; i < pdf_workers; ++i) svc->pdf_pool.push_back(spawn_pdf_worker(*system));
+  for (int i = 0; i < pdf_workers; ++i) {
+    // One zygote channel per worker, so that each has its own document in flight.
+    pdf::zygote_channel* channel = nullptr;
+    if (pdf_zygote) {
+      auto opened = pdf_zygote->open_channel();
+      if (opened) channel = *opened;
+      else LOG_WARN("pdf", "PDF worker " << i << " forks its readers directly: " << opened.error().message);
+    }
+    svc->pdf_pool.push_back(spawn_pdf_worker(*system, channel));
+  }
   for (const auto& account : config->accounts)
     svc->accounts.emplace(account.id, spawn_account(*system, config, account));
   LOG_INFO("main", "imap-mcp starting: " << config->accounts.size() << " account(s), writes "

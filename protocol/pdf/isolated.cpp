@@ -19,7 +19,9 @@
 #include <string>
 
 #include "protocol/pdf/poppler_init.hpp"
+#include "protocol/pdf/reader_child.hpp"
 #include "protocol/pdf/text.hpp"
+#include "protocol/pdf/zygote_link.hpp"
 #include "protocol/util/log.hpp"
 
 namespace imap_mcp::pdf {
@@ -126,28 +128,7 @@ void child_main(int fd, std::string_view data, const pdf_limits& limits,
   ::_exit(0);
 }
 
-[[noreturn]] void run_child(int fd, std::string_view data, const pdf_limits& limits,
-                            std::size_t address_space_cap) noexcept {
-  // Nothing may unwind out of here: the child would carry on as a copy of the server.
-  try {
-    child_main(fd, data, limits, address_space_cap);
-  } catch (...) {
-  }
-  ::_exit(4);
-}
-
 // ---- parent --------------------------------------------------------------------------------
-
-/// Virtual size of this process, the base of the child's address-space cap (0 if unknown).
-std::size_t current_address_space() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (!f)
-    return 0;
-  unsigned long pages = 0;
-  const bool ok = std::fscanf(f, "%lu", &pages) == 1;
-  std::fclose(f);
-  return ok ? pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) : 0;
-}
 
 /// Owns the read end of the pipe and the child: whatever path leaves the parent's function, the
 /// child is killed and reaped (no zombies, no stray poppler burning CPU).
@@ -189,14 +170,151 @@ std::string describe_exit(int status) {
   return "status " + std::to_string(status);
 }
 
-result<pdf_text> run_isolated(std::string_view data, const pdf_limits& limits,
-                              const isolation_limits& isolation, const pdf_hooks& hooks) {
-  const auto start = clock::now();
-  const auto deadline = start + std::chrono::milliseconds(limits.deadline_ms);
-  if (auto checked = check_input(data, limits); !checked)
-    return checked.error();
+/// What the frames of one reader said, and how reading them ended.
+struct frame_outcome {
+  pdf_text out;
+  bool any = false; // at least one byte arrived (hooks may have run)
+  bool opened = false, finished = false, timed_out = false, stopped = false, broken = false;
+  std::optional<failure> child_failure;
+};
+
+/// Reads a reader's frames from `fd` until its result or failure, the deadline, a stop request,
+/// malformed data or the end of the pipe; feeds the hooks as frames arrive.
+frame_outcome read_frames(int fd, clock::time_point deadline, const pdf_limits& limits,
+                          const pdf_hooks& hooks) {
+  // The child never sends more than the text bound allows; anything beyond means it is broken.
+  const std::size_t max_frame = limits.max_chars > (SIZE_MAX - 64) / 4
+                                    ? SIZE_MAX
+                                    : limits.max_chars * 4 + 64; // 4 bytes per code point at most
+  frame_outcome o;
+  pdf_text& out = o.out;
+  int planned = 0;
+  std::string buffer;
+  char chunk[16384];
+  while (!o.finished && !o.child_failure && !o.timed_out && !o.stopped && !o.broken) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+    if (left.count() <= 0) {
+      o.timed_out = true;
+      break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), INT32_MAX)));
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready == 0)
+      continue; // the loop head decides whether the deadline has passed
+    if (ready < 0)
+      break;
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break; // the child closed the pipe: it ended
+    o.any = true;
+    buffer.append(chunk, static_cast<std::size_t>(n));
+
+    std::size_t pos = 0;
+    while (buffer.size() - pos >= frame_header && !o.finished && !o.child_failure && !o.stopped) {
+      std::uint32_t len = 0;
+      std::memcpy(&len, buffer.data() + pos + 1, sizeof len);
+      if (len > max_frame) {
+        o.broken = true;
+        break;
+      }
+      if (buffer.size() - pos - frame_header < len)
+        break;
+      const char type = buffer[pos];
+      const std::string_view payload(buffer.data() + pos + frame_header, len);
+      pos += frame_header + len;
+      switch (type) {
+      case open_frame:
+        o.opened = true;
+        out.pages_total = int_at(payload, 0);
+        if (hooks.on_open)
+          hooks.on_open(out.pages_total);
+        break;
+      case text_frame:
+        out.text.append(payload);
+        if (out.text.size() > max_frame) {
+          o.broken = true;
+          break;
+        }
+        if (hooks.on_text)
+          hooks.on_text(payload);
+        break;
+      case page_frame:
+        out.pages_read = int_at(payload, 0);
+        planned = int_at(payload, 1);
+        if (hooks.on_page)
+          hooks.on_page(out.pages_read, planned);
+        if (hooks.stop_requested && hooks.stop_requested())
+          o.stopped = true;
+        break;
+      case result_frame:
+        out.pages_total = int_at(payload, 0);
+        out.pages_read = int_at(payload, 1);
+        out.truncated = int_at(payload, 2) != 0;
+        o.finished = true;
+        break;
+      case failure_frame: {
+        const auto code = int_at(payload, 0);
+        const bool known = code >= 0 && code <= static_cast<int>(error_code::internal);
+        o.child_failure =
+            make_failure(known ? static_cast<error_code>(code) : error_code::internal,
+                         std::string(payload.substr(payload.size() >= 8 ? 8 : payload.size())),
+                         stage, int_at(payload, 1) != 0);
+        break;
+      }
+      default:
+        o.broken = true;
+        break;
+      }
+      if (o.broken)
+        break;
+    }
+    buffer.erase(0, pos);
+  }
+  return o;
+}
+
+/// True when the reader is done by itself (it only needs reaping, not killing).
+bool ends_by_itself(const frame_outcome& o) { return o.finished || o.child_failure.has_value(); }
+
+/// The caller's result from a reader's frames and, for a reader that ended without a result,
+/// the description of how it ended.
+result<pdf_text> conclude(frame_outcome& o, const pdf_limits& limits, const std::string& ending) {
+  if (o.child_failure)
+    return *o.child_failure;
+  if (o.broken || !is_valid_utf8(o.out.text))
+    return isolated_failure(error_code::internal, "the PDF reader sent malformed data");
+  if (o.finished)
+    return std::move(o.out);
+  if (o.timed_out || o.stopped) {
+    if (!o.opened)
+      return isolated_failure(error_code::timeout,
+                              o.stopped ? "PDF extraction was stopped before the document was open"
+                                        : "PDF extraction did not finish within " +
+                                              std::to_string(limits.deadline_ms) + " ms",
+                              true);
+    o.out.truncated = true;
+    return std::move(o.out);
+  }
+  // The child ended without a result: crash, memory cap or kill from outside.
+  LOG_WARN("pdf", "PDF reader process ended without a result (" << ending << ")");
+  if (!o.out.text.empty()) {
+    o.out.truncated = true;
+    return std::move(o.out);
+  }
+  return isolated_failure(error_code::internal,
+                          "the PDF reader ended unexpectedly (" + ending + ")");
+}
+
+/// A reader forked by this process (no zygote, or the zygote is gone).
+result<pdf_text> run_direct(std::string_view data, const pdf_limits& limits,
+                            clock::time_point deadline, const isolation_limits& isolation,
+                            const pdf_hooks& hooks) {
   detail::init_poppler(); // once here, so that every child inherits a ready poppler
-  const std::size_t base = isolation.max_memory_bytes > 0 ? current_address_space() : 0;
+  const std::size_t base = isolation.max_memory_bytes > 0 ? detail::current_address_space() : 0;
   const std::size_t cap = base > 0 ? base + isolation.max_memory_bytes : 0;
 
   int fds[2];
@@ -218,143 +336,65 @@ result<pdf_text> run_isolated(std::string_view data, const pdf_limits& limits,
     ::close(fds[0]);
     // The child's own clock starts later; it gets what is left of the caller's budget.
     pdf_limits child_limits = limits;
-    child_limits.deadline_ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count());
-    run_child(fds[1], data, child_limits, cap);
+    child_limits.deadline_ms = static_cast<int>(std::max<long long>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now())
+               .count()));
+    detail::run_reader(fds[1], data, child_limits, cap);
   }
   ::close(fds[1]);
 
-  // The child never sends more than the text bound allows; anything beyond means it is broken.
-  const std::size_t max_frame = limits.max_chars > (SIZE_MAX - 64) / 4
-                                    ? SIZE_MAX
-                                    : limits.max_chars * 4 + 64; // 4 bytes per code point at most
-  pdf_text out;
-  bool opened = false, finished = false, timed_out = false, stopped = false, broken = false;
-  int planned = 0;
-  std::optional<failure> child_failure;
-  std::string buffer;
-  char chunk[16384];
-  while (!finished && !child_failure && !timed_out && !stopped && !broken) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{child.fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), INT32_MAX)));
-    if (ready < 0 && errno == EINTR)
-      continue;
-    if (ready == 0)
-      continue; // the loop head decides whether the deadline has passed
-    if (ready < 0)
-      break;
-    ssize_t n = ::read(child.fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break; // the child closed the pipe: it ended
-    buffer.append(chunk, static_cast<std::size_t>(n));
-
-    std::size_t pos = 0;
-    while (buffer.size() - pos >= frame_header && !finished && !child_failure && !stopped) {
-      std::uint32_t len = 0;
-      std::memcpy(&len, buffer.data() + pos + 1, sizeof len);
-      if (len > max_frame) {
-        broken = true;
-        break;
-      }
-      if (buffer.size() - pos - frame_header < len)
-        break;
-      const char type = buffer[pos];
-      const std::string_view payload(buffer.data() + pos + frame_header, len);
-      pos += frame_header + len;
-      switch (type) {
-      case open_frame:
-        opened = true;
-        out.pages_total = int_at(payload, 0);
-        if (hooks.on_open)
-          hooks.on_open(out.pages_total);
-        break;
-      case text_frame:
-        out.text.append(payload);
-        if (out.text.size() > max_frame) {
-          broken = true;
-          break;
-        }
-        if (hooks.on_text)
-          hooks.on_text(payload);
-        break;
-      case page_frame:
-        out.pages_read = int_at(payload, 0);
-        planned = int_at(payload, 1);
-        if (hooks.on_page)
-          hooks.on_page(out.pages_read, planned);
-        if (hooks.stop_requested && hooks.stop_requested())
-          stopped = true;
-        break;
-      case result_frame:
-        out.pages_total = int_at(payload, 0);
-        out.pages_read = int_at(payload, 1);
-        out.truncated = int_at(payload, 2) != 0;
-        finished = true;
-        break;
-      case failure_frame: {
-        const auto code = int_at(payload, 0);
-        const bool known = code >= 0 && code <= static_cast<int>(error_code::internal);
-        child_failure =
-            make_failure(known ? static_cast<error_code>(code) : error_code::internal,
-                         std::string(payload.substr(payload.size() >= 8 ? 8 : payload.size())),
-                         stage, int_at(payload, 1) != 0);
-        break;
-      }
-      default:
-        broken = true;
-        break;
-      }
-      if (broken)
-        break;
-    }
-    buffer.erase(0, pos);
-  }
-
-  if (finished || child_failure)
+  frame_outcome o = read_frames(child.fd, deadline, limits, hooks);
+  if (ends_by_itself(o))
     child.reap(); // it is on its way out by itself
   else
     child.kill_and_reap();
-
-  if (child_failure)
-    return *child_failure;
-  if (broken || !is_valid_utf8(out.text))
-    return isolated_failure(error_code::internal, "the PDF reader sent malformed data");
-  if (finished)
-    return out;
-  if (timed_out || stopped) {
-    if (!opened)
-      return isolated_failure(error_code::timeout,
-                              stopped ? "PDF extraction was stopped before the document was open"
-                                      : "PDF extraction did not finish within " +
-                                            std::to_string(limits.deadline_ms) + " ms",
-                              true);
-    out.truncated = true;
-    return out;
-  }
-  // The child ended without a result: crash, memory cap or kill from outside.
-  LOG_WARN("pdf",
-           "PDF reader process ended without a result (" << describe_exit(child.status) << ")");
-  if (!out.text.empty()) {
-    out.truncated = true;
-    return out;
-  }
-  return isolated_failure(error_code::internal, "the PDF reader ended unexpectedly (" +
-                                                    describe_exit(child.status) + ")");
+  return conclude(o, limits, describe_exit(child.status));
 }
 
+result<pdf_text> run_isolated(std::string_view data, const pdf_limits& limits,
+                              const isolation_limits& isolation, const pdf_hooks& hooks,
+                              zygote_channel* channel) {
+  const auto start = clock::now();
+  const auto deadline = start + std::chrono::milliseconds(limits.deadline_ms);
+  if (auto checked = check_input(data, limits); !checked)
+    return checked.error();
+  if (channel != nullptr) {
+    auto reader =
+        detail::start_reader(*channel, data, limits, deadline, isolation.max_memory_bytes,
+                             std::chrono::milliseconds(std::max(0, isolation.zygote_grace_ms)));
+    if (!reader)
+      return reader.error();
+    if (reader->fd >= 0) {
+      frame_outcome o = read_frames(reader->fd, deadline, limits, hooks);
+      const detail::zygote_exit ended = detail::finish_reader(*reader, !ends_by_itself(o));
+      if (ended.start_errno != 0)
+        return isolated_failure(error_code::internal,
+                                std::string("cannot start the PDF reader: ") +
+                                    std::strerror(ended.start_errno),
+                                true);
+      // A zygote lost before its reader said anything costs the document nothing: nobody has
+      // seen a byte of it, so it is read again by a direct fork within the same deadline.
+      const bool retry = !ended.known && !o.any && !o.timed_out && !o.stopped;
+      if (!retry)
+        return conclude(o, limits,
+                        ended.known ? describe_exit(ended.status)
+                                    : std::string("its zygote went away"));
+    }
+  }
+  return run_direct(data, limits, deadline, isolation, hooks);
+}
 } // namespace
 
 result<pdf_text> extract_text_isolated(std::string_view data, const pdf_limits& limits,
                                        const isolation_limits& isolation, const pdf_hooks& hooks) {
+  return extract_text_isolated(data, limits, isolation, hooks, nullptr);
+}
+
+result<pdf_text> extract_text_isolated(std::string_view data, const pdf_limits& limits,
+                                       const isolation_limits& isolation, const pdf_hooks& hooks,
+                                       zygote_channel* channel) {
   try {
-    return run_isolated(data, limits, isolation, hooks);
+    return run_isolated(data, limits, isolation, hooks, channel);
   } catch (const std::bad_alloc&) {
     return isolated_failure(error_code::internal, "out of memory while reading PDF");
   } catch (const std::exception& e) {
@@ -363,6 +403,26 @@ result<pdf_text> extract_text_isolated(std::string_view data, const pdf_limits& 
   } catch (...) {
     return isolated_failure(error_code::internal, "unexpected error while reading PDF");
   }
+}
+
+[[noreturn]] void detail::run_reader(int fd, std::string_view data, const pdf_limits& limits,
+                                     std::size_t address_space_cap) noexcept {
+  // Nothing may unwind out of here: the child would carry on as a copy of its parent.
+  try {
+    child_main(fd, data, limits, address_space_cap);
+  } catch (...) {
+  }
+  ::_exit(4);
+}
+
+std::size_t detail::current_address_space() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f)
+    return 0;
+  unsigned long pages = 0;
+  const bool ok = std::fscanf(f, "%lu", &pages) == 1;
+  std::fclose(f);
+  return ok ? pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) : 0;
 }
 
 } // namespace imap_mcp::pdf

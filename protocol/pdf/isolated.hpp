@@ -16,7 +16,13 @@ struct isolation_limits {
   /// stops the steep early growth of a hostile page. No effect under AddressSanitizer, whose
   /// allocator maps its whole heap at start-up.
   std::size_t max_memory_bytes = 512'000'000;
+  /// Readers started through a zygote (zygote.hpp): how long the zygote may take to report that
+  /// a reader ended (or was killed) before it is considered stuck, killed, and replaced by direct
+  /// forks. It answers in well under a millisecond when healthy; this only bounds a broken one.
+  int zygote_grace_ms = 2'000;
 };
+
+class zygote_channel;
 
 /// extract_text run in a forked child process that is killed when the deadline passes.
 ///
@@ -39,5 +45,15 @@ struct isolation_limits {
 result<pdf_text> extract_text_isolated(std::string_view data, const pdf_limits& limits,
                                        const isolation_limits& isolation,
                                        const pdf_hooks& hooks = {});
+
+/// Same as above, with the reader process forked by the zygote behind `channel` instead of by
+/// this process (much cheaper; see zygote.hpp). Results, limits and guarantees are the same; the
+/// address-space cap counts from the reader's own, small, size. The channel carries one document
+/// at a time: use one per worker thread. With a null channel, or when the zygote is gone, the
+/// reader is forked directly (a lost zygote is logged once); a document whose reader was lost
+/// with the zygote before it sent anything is retried that way within the same deadline.
+result<pdf_text> extract_text_isolated(std::string_view data, const pdf_limits& limits,
+                                       const isolation_limits& isolation, const pdf_hooks& hooks,
+                                       zygote_channel* channel);
 
 } // namespace imap_mcp::pdf

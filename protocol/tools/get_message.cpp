@@ -305,7 +305,8 @@ rendered_message render_message(const message_fetch& fetch, const get_message_ar
   return r;
 }
 
-result<pdf::pdf_text> extract_pdf(const fetched_part& part, std::size_t max_chars, int deadline_ms) {
+result<pdf::pdf_text> extract_pdf(const fetched_part& part, std::size_t max_chars, int deadline_ms,
+                                  pdf::zygote_channel* channel) {
   auto decoded = mime::decode_transfer(part.data, part.encoding);
   if (!decoded) return decoded.error();
   pdf::pdf_limits limits;
@@ -313,8 +314,9 @@ result<pdf::pdf_text> extract_pdf(const fetched_part& part, std::size_t max_char
   limits.max_chars = max_chars;
   limits.deadline_ms = std::max(1, deadline_ms);
   // A separate process per document: poppler cannot be interrupted inside a page, and a
-  // crafted PDF can hold a thread for minutes; the child is killed at the deadline.
-  return pdf::extract_text_isolated(*decoded, limits, pdf::isolation_limits{});
+  // crafted PDF can hold a thread for minutes; the child is killed at the deadline. The zygote
+  // forks it far more cheaply than this large multithreaded process could.
+  return pdf::extract_text_isolated(*decoded, limits, pdf::isolation_limits{}, {}, channel);
 }
 
 tool_output assemble_message(const message_fetch& fetch, const rendered_message& rendered,

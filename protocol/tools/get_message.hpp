@@ -85,8 +85,10 @@ struct rendered_message {
 /// charsets, picks and renders the body, sanitizes HTML.
 rendered_message render_message(const message_fetch& fetch, const get_message_args& args);
 
-/// PDF stage (runs in the PDF extractor pool): decodes and extracts one PDF part.
-result<pdf::pdf_text> extract_pdf(const fetched_part& part, std::size_t max_chars, int deadline_ms);
+/// PDF stage (runs in the PDF extractor pool): decodes and extracts one PDF part, in a reader
+/// process forked by the zygote behind `channel` (the worker's own), or directly when null.
+result<pdf::pdf_text> extract_pdf(const fetched_part& part, std::size_t max_chars, int deadline_ms,
+                                  pdf::zygote_channel* channel = nullptr);
 
 /// Assembles data.message from the three stages' outputs (pdf_results by section).
 tool_output assemble_message(const message_fetch& fetch, const rendered_message& rendered,

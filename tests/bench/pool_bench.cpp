@@ -1,7 +1,9 @@
 // pool_bench: throughput of the MIME PARSER POOL's and PDF EXTRACTOR POOL's work with 1 and 2
 // workers. Each worker is a thread running the same pure functions the pool actors run
 // (mime::parse_message + render_body, pdf::extract_text_isolated), over the fixture corpora,
-// for a fixed time. Prints one JSON line per (pool, workers).
+// for a fixed time. PDF runs twice: readers forked by the zygote (one channel per worker, as
+// the server does) and readers forked directly from this process (the fallback). Prints one
+// JSON line per (pool, workers), with the mean wall time per document.
 //
 //   pool_bench <fixtures-dir> [seconds-per-run]
 
@@ -18,6 +20,7 @@
 #include "protocol/mime/mime.hpp"
 #include "protocol/pdf/isolated.hpp"
 #include "protocol/pdf/pdf.hpp"
+#include "protocol/pdf/zygote.hpp"
 
 namespace fs = std::filesystem;
 using namespace imap_mcp;
@@ -38,6 +41,7 @@ std::vector<std::string> load(const fs::path& dir, const std::string& ext) {
   return out;
 }
 
+/// Runs `work(document, worker index)` on `workers` threads for `seconds`.
 template <class Work>
 void run(const char* pool, const std::vector<std::string>& docs, int workers, double seconds, Work work) {
   std::atomic<long long> done{0}, bytes{0};
@@ -49,7 +53,7 @@ void run(const char* pool, const std::vector<std::string>& docs, int workers, do
       std::size_t i = static_cast<std::size_t>(w);
       while (!stop.load()) {
         const auto& d = docs[i++ % docs.size()];
-        work(d);
+        work(d, w);
         done++;
         bytes += static_cast<long long>(d.size());
       }
@@ -58,8 +62,10 @@ void run(const char* pool, const std::vector<std::string>& docs, int workers, do
   stop = true;
   for (auto& t : threads) t.join();
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("{\"pool\":\"%s\",\"workers\":%d,\"docs_per_s\":%.1f,\"mb_per_s\":%.2f,\"docs\":%lld}\n", pool,
-              workers, done / elapsed, bytes / elapsed / 1e6, done.load());
+  std::printf("{\"pool\":\"%s\",\"workers\":%d,\"docs_per_s\":%.1f,\"mb_per_s\":%.2f,\"docs\":%lld,"
+              "\"ms_per_doc_per_worker\":%.3f}\n",
+              pool, workers, done / elapsed, bytes / elapsed / 1e6, done.load(),
+              done > 0 ? elapsed * 1e3 * workers / static_cast<double>(done) : 0.0);
   std::fflush(stdout);
 }
 
@@ -70,12 +76,27 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: pool_bench <fixtures-dir> [seconds]\n");
     return 2;
   }
+  // Forked first, while this process has one thread (as the server does in main).
+  auto zygote = pdf::zygote::start();
+  if (!zygote) {
+    std::fprintf(stderr, "pool_bench: %s\n", zygote.error().message.c_str());
+    return 1;
+  }
+  std::vector<pdf::zygote_channel*> channels;
+  for (int w = 0; w < 2; ++w) {
+    auto channel = (*zygote)->open_channel();
+    if (!channel) {
+      std::fprintf(stderr, "pool_bench: %s\n", channel.error().message.c_str());
+      return 1;
+    }
+    channels.push_back(*channel);
+  }
   const fs::path fixtures = argv[1];
   const double seconds = argc > 2 ? std::stod(argv[2]) : 3.0;
   auto messages = load(fixtures / "messages", ".eml");
   auto pdfs = load(fixtures / "pdf", ".pdf");
   for (int workers : {1, 2}) {
-    run("mime", messages, workers, seconds, [](const std::string& raw) {
+    run("mime", messages, workers, seconds, [](const std::string& raw, int) {
       auto parsed = mime::parse_message(raw);
       if (!parsed) return;
       std::vector<mime::part> text;
@@ -87,9 +108,19 @@ int main(int argc, char** argv) {
     });
   }
   for (int workers : {1, 2}) {
-    run("pdf", pdfs, workers, seconds, [](const std::string& data) {
-      pdf::pdf_limits limits;
-      (void)pdf::extract_text_isolated(data, limits, pdf::isolation_limits{});
+    run("pdf-zygote", pdfs, workers, seconds, [&](const std::string& data, int w) {
+      (void)pdf::extract_text_isolated(data, pdf::pdf_limits{}, pdf::isolation_limits{}, {},
+                                       channels[static_cast<std::size_t>(w)]);
+    });
+  }
+  for (int workers : {1, 2}) {
+    run("pdf-direct-fork", pdfs, workers, seconds, [](const std::string& data, int) {
+      (void)pdf::extract_text_isolated(data, pdf::pdf_limits{}, pdf::isolation_limits{});
+    });
+  }
+  for (int workers : {1, 2}) {
+    run("pdf-in-process", pdfs, workers, seconds, [](const std::string& data, int) {
+      (void)pdf::extract_text(data, pdf::pdf_limits{});
     });
   }
   return 0;
