@@ -1,6 +1,7 @@
 #include "actors/http_server.hpp"
 
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include <caf/io/all.hpp>
@@ -39,6 +40,11 @@ struct connection {
   std::uint64_t transferred = 0;
   /// Last time queued bytes made progress (a reader that stalls for good is cut off).
   clock_type::time_point last_transfer;
+
+  /// Set after an error answer to a request still arriving: until then, and for at most
+  /// linger_left more bytes, what the client sends is dropped; then the connection closes.
+  std::optional<clock_type::time_point> linger_until;
+  std::uint64_t linger_left = 0;
 
   std::uint64_t unsent() const { return written - transferred; }
 };
@@ -440,7 +446,11 @@ void pump(broker_ptr self, conn_handle hdl) {
                            a.body, {false, 0});
       send_out(self, hdl);
       access_log(self, &c, "-", "-", a.status, a.body.size(), c.request_started, {}, {});
-      close_connection(self, hdl);
+      // Closing now, with the rest of the request unread, makes the kernel send a reset that
+      // can destroy the answer before the client reads it: drop the rest for a bounded time.
+      c.backlog.clear();
+      c.linger_until = clock_type::now() + st.cfg->linger;
+      c.linger_left = st.cfg->linger_bytes;
       return;
     }
     if (!handle_request(self, hdl, c))
@@ -486,6 +496,11 @@ void on_tick(broker_ptr self) {
   const auto& cfg = *st.cfg;
   std::vector<conn_handle> idle, slow, stalled;
   for (auto& [hdl, c] : st.connections) {
+    if (c.linger_until) {
+      if (now >= *c.linger_until || now - c.last_activity > cfg.linger_quiet || st.draining)
+        idle.push_back(hdl);
+      continue;
+    }
     if (c.unsent() > 0 && now - c.last_transfer > cfg.request_timeout) {
       stalled.push_back(hdl);
       continue;
@@ -595,6 +610,13 @@ caf::behavior http_server(broker_ptr self, services_ptr svc,
           return;
         auto& c = it->second;
         c.last_activity = clock_type::now();
+        if (c.linger_until) {
+          if (msg.buf.size() >= c.linger_left)
+            close_connection(self, msg.handle);
+          else
+            c.linger_left -= msg.buf.size();
+          return;
+        }
         c.backlog.append(msg.buf.data(), msg.buf.size());
         // Parsing consumes what arrives, so bytes pile up only while a request waits for
         // its answer (pipelining) or for the client to read: allow one request's worth.
@@ -668,20 +690,8 @@ caf::behavior http_server(broker_ptr self, services_ptr svc,
 } // namespace
 
 std::shared_ptr<const http_server_config> make_http_server_config(const settings& config) {
-  // Transport bounds. They belong in config/defaults.hpp (owned by the lead engineer); they
-  // are kept together here until they move there.
-  constexpr std::size_t max_header_bytes = 16 * 1024;
-  constexpr std::size_t max_headers = 100;
-  constexpr auto keep_alive_idle = std::chrono::seconds(15);
-  constexpr auto header_timeout = std::chrono::seconds(10);
-  constexpr auto request_timeout = std::chrono::seconds(60);
-  constexpr auto drain_budget = std::chrono::seconds(5);
-  constexpr auto stats_timeout = std::chrono::milliseconds(500);
-  constexpr auto tick = std::chrono::milliseconds(250);
-  constexpr std::size_t read_chunk_bytes = 16 * 1024;
-  constexpr std::size_t max_unsent_bytes = 1024 * 1024;
-  constexpr std::size_t max_connections = 4096;
-  constexpr int max_requests_per_connection = 1000;
+  using std::chrono::milliseconds;
+  namespace d = defaults;
 
   auto cfg = std::make_shared<http_server_config>();
   auto& r = cfg->router;
@@ -695,21 +705,24 @@ std::shared_ptr<const http_server_config> make_http_server_config(const settings
   r.session_idle = std::chrono::seconds(config.http.session_idle_seconds);
   r.max_body_bytes = defaults::max_message_bytes;
   r.max_json_depth = defaults::max_json_depth;
-  cfg->parser = {max_header_bytes, max_headers, defaults::max_message_bytes};
-  cfg->keep_alive_idle = keep_alive_idle;
-  cfg->header_timeout = header_timeout;
-  cfg->request_timeout = request_timeout;
+  cfg->parser = {d::http_max_header_bytes, d::http_max_headers, defaults::max_message_bytes};
+  cfg->keep_alive_idle = milliseconds(d::http_keep_alive_idle_ms);
+  cfg->header_timeout = milliseconds(d::http_header_timeout_ms);
+  cfg->request_timeout = milliseconds(d::http_request_timeout_ms);
   // The session answers every call by its deadline plus a margin; this only catches a lost
   // answer, so it allows the margin twice more.
   cfg->answer_deadline =
       std::chrono::milliseconds(config.tool_timeout_ms + 3 * defaults::deadline_margin_ms);
-  cfg->drain_budget = drain_budget;
-  cfg->stats_timeout = stats_timeout;
-  cfg->tick = tick;
-  cfg->read_chunk_bytes = read_chunk_bytes;
-  cfg->max_unsent_bytes = max_unsent_bytes;
-  cfg->max_connections = max_connections;
-  cfg->max_requests_per_connection = max_requests_per_connection;
+  cfg->drain_budget = milliseconds(d::http_drain_budget_ms);
+  cfg->stats_timeout = milliseconds(d::http_stats_timeout_ms);
+  cfg->tick = milliseconds(d::http_tick_ms);
+  cfg->read_chunk_bytes = d::http_read_chunk_bytes;
+  cfg->max_unsent_bytes = d::http_max_unsent_bytes;
+  cfg->max_connections = d::http_max_connections;
+  cfg->max_requests_per_connection = d::http_max_requests_per_connection;
+  cfg->linger = milliseconds(d::http_linger_ms);
+  cfg->linger_bytes = d::http_linger_bytes;
+  cfg->linger_quiet = milliseconds(d::http_linger_quiet_ms);
   cfg->latency_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
   return cfg;
 }

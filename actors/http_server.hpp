@@ -40,6 +40,10 @@ struct http_server_config {
   std::size_t max_connections = 0;
   /// Requests served on one connection before it is closed (`Connection: close`).
   int max_requests_per_connection = 0;
+  /// Lingering close after an error answer to a request still arriving (time, bytes).
+  std::chrono::milliseconds linger{0};
+  std::size_t linger_bytes = 0;
+  std::chrono::milliseconds linger_quiet{0};
   /// Upper bounds of the tool-call latency histogram, in seconds.
   std::vector<double> latency_buckets;
 };

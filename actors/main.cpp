@@ -18,6 +18,7 @@
 #include "actors/stdout_writer.hpp"
 #include "actors/system.hpp"
 #include "config/defaults.hpp"
+#include "config/process_guard.hpp"
 #include "config/settings.hpp"
 #include "config/version.hpp"
 #include "protocol/pdf/zygote.hpp"
@@ -57,7 +58,9 @@ result<cli_options> parse_cli(int argc, char** argv) {
       if (!v) return make_failure(error_code::invalid_input, "--listen needs HOST:PORT");
       out.listen = v;
     } else {
-      return make_failure(error_code::invalid_input, "unknown option '" + arg + "' (see --help)");
+      // Only the option's name is echoed: `--password=...` must not print the password.
+      const std::string name = arg.substr(0, arg.find('='));
+      return make_failure(error_code::invalid_input, "unknown option '" + name + "' (see --help)");
     }
   }
   return out;
@@ -66,6 +69,10 @@ result<cli_options> parse_cli(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // The environment (account passwords, bearer tokens, the cursor key) is in memory from the
+  // first instruction: no core file and no same-user ptrace from here on. Forked helpers (the
+  // PDF zygote and readers) inherit this. Reported once logging is configured.
+  const bool memory_protected = protect_secrets_in_memory();
   auto cli = parse_cli(argc, argv);
   if (!cli) {
     std::fprintf(stderr, "imap-mcp: %s\n", cli.error().message.c_str());
@@ -104,6 +111,7 @@ int main(int argc, char** argv) {
   log::level lvl;
   if (log::parse_level(loaded->log_level, lvl)) log::set_level(lvl);
   for (const auto& w : loaded->warnings) LOG_WARN("config", w);
+  if (!memory_protected) LOG_WARN("main", "cannot disable core dumps; a crash may write secrets to disk");
   if (zygote_failure)
     LOG_WARN("pdf", "PDF zygote not started (" << zygote_failure->message
                                                << "); PDF readers are forked from the server");

@@ -37,4 +37,31 @@ inline constexpr int http_max_sessions = 1000;
 inline constexpr int http_rate_limit_per_second = 200;
 inline constexpr int http_session_concurrency = 32;
 
+/// HTTP transport bounds (per connection unless said otherwise).
+inline constexpr std::size_t http_max_header_bytes = 16 * 1024;
+inline constexpr std::size_t http_max_headers = 100;
+/// An idle keep-alive connection is closed after this.
+inline constexpr int http_keep_alive_idle_ms = 15'000;
+/// The request line and headers must arrive within this, the whole request within the next.
+inline constexpr int http_header_timeout_ms = 10'000;
+inline constexpr int http_request_timeout_ms = 60'000;
+/// SIGTERM: calls in flight get this long to finish.
+inline constexpr int http_drain_budget_ms = 5'000;
+/// /metrics waits this long for the accounts' pool figures.
+inline constexpr int http_stats_timeout_ms = 500;
+/// Housekeeping period (timeouts, idle connections, late answers).
+inline constexpr int http_tick_ms = 250;
+inline constexpr std::size_t http_read_chunk_bytes = 16 * 1024;
+/// Answer bytes queued for a client that does not read, before it gets no new answers.
+inline constexpr std::size_t http_max_unsent_bytes = 1024 * 1024;
+inline constexpr std::size_t http_max_connections = 4096;
+inline constexpr int http_max_requests_per_connection = 1000;
+/// After an error answer to a request that is still arriving (413 for a body over the limit),
+/// the rest is read and dropped for at most this long and this many bytes before the close,
+/// so the client reads the answer instead of a reset.
+inline constexpr int http_linger_ms = 2'000;
+inline constexpr std::size_t http_linger_bytes = 16 * 1024 * 1024;
+/// ... and ends early once the client has sent nothing for this long.
+inline constexpr int http_linger_quiet_ms = 200;
+
 } // namespace imap_mcp::defaults

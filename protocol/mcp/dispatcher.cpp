@@ -14,6 +14,16 @@ constexpr const char* batch_version = "2025-03-26";
 
 bool valid_id(const json& id) { return id.is_string() || id.is_number_integer(); }
 
+/// A client-chosen name as echoed in an error: bounded (a 4 MB method name must not come back
+/// as a 4 MB error) and cut on a UTF-8 boundary so the reply stays valid JSON text.
+std::string shown_name(const std::string& name) {
+  constexpr std::size_t max_shown = 64;
+  if (name.size() <= max_shown) return name;
+  std::size_t cut = max_shown;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  return name.substr(0, cut) + "...";
+}
+
 std::chrono::milliseconds since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                start);
@@ -149,7 +159,8 @@ json dispatcher::handle_one(const json& m, effects& out, std::optional<std::size
                                  "Invalid params: level must be one of debug, info, notice, "
                                  "warning, error, critical, alert, emergency");
   }
-  return jsonrpc::error_object(id, rpc_error::method_not_found, "Method not found: " + method);
+  return jsonrpc::error_object(id, rpc_error::method_not_found,
+                               "Method not found: " + shown_name(method));
 }
 
 json dispatcher::initialize(const json& id, const json& params) {
@@ -174,10 +185,9 @@ json dispatcher::call_tool(const json& id, const json& params, effects& out,
                                  "Invalid params: tools/call requires params.name");
   const auto& name = params["name"].get_ref<const std::string&>();
   const auto* def = tools_.find(name);
-  if (def == nullptr) {
-    std::string shown = name.size() > 64 ? name.substr(0, 64) + "..." : name;
-    return jsonrpc::error_object(id, rpc_error::invalid_params, "Unknown tool: " + shown);
-  }
+  if (def == nullptr)
+    return jsonrpc::error_object(id, rpc_error::invalid_params,
+                                 "Unknown tool: " + shown_name(name));
   json arguments = params.contains("arguments") ? params["arguments"] : json::object();
   if (arguments.is_null()) arguments = json::object();
   if (!arguments.is_object())

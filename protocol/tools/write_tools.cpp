@@ -70,10 +70,16 @@ result<std::vector<std::string>> flag_list(const json& args, const char* name) {
   if (!it->is_array()) return invalid(std::string(name) + " must be an array of flags");
   if (it->empty() || it->size() > max_flags_per_list)
     return invalid(std::string(name) + " must hold 1.." + std::to_string(max_flags_per_list) + " flags");
-  for (const auto& f : *it) {
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& f = (*it)[i];
     if (!f.is_string()) return invalid(std::string(name) + " must hold strings");
     auto flag = validate_flag(f.get_ref<const std::string&>());
-    if (!flag) return flag.error();
+    if (!flag) {
+      // Name the argument and the position, as every other validation error does.
+      failure named = flag.error();
+      named.message = std::string(name) + "[" + std::to_string(i) + "]: " + named.message;
+      return named;
+    }
     const bool dup = std::any_of(out.begin(), out.end(), [&](const std::string& x) { return iequals(x, *flag); });
     if (!dup) out.push_back(std::move(*flag));
   }

@@ -245,3 +245,29 @@ TEST_CASE("batches only in a 2025-03-26 session") {
   REQUIRE(fx.calls.size() == 1);
   CHECK(fx.calls[0].batch == fx.batch);
 }
+
+TEST_CASE("client-chosen method and tool names are echoed boundedly, on a UTF-8 boundary") {
+  // Regression (hostile input): a 2 MB method name came back whole in the -32601 error.
+  auto d = make();
+  d.handle(init_line("2025-11-25"));
+  struct row {
+    std::string method;
+    std::string tool;
+    int code;
+  };
+  std::string umlauts;
+  for (int i = 0; i < 40; ++i) umlauts += "\xC3\xBC"; // 'ü' straddles the cut
+  auto r = GENERATE_COPY(row{std::string(2 * 1024 * 1024, 'x'), "", -32601},
+                         row{"x" + umlauts, "", -32601},
+                         row{"tools/call", std::string(1024 * 1024, 'y'), -32602},
+                         row{"tools/call", "y" + umlauts, -32602});
+  json request = {{"jsonrpc", "2.0"}, {"id", 5}, {"method", r.method}};
+  if (!r.tool.empty()) request["params"] = {{"name", r.tool}, {"arguments", json::object()}};
+  const auto fx = d.handle(request.dump());
+  REQUIRE(fx.replies.size() == 1);
+  CHECK(fx.replies[0].size() < 300);
+  CHECK(fx.replies[0].find("\xEF\xBF\xBD") == std::string::npos); // no U+FFFD from a split character
+  auto reply = json::parse(fx.replies[0]);
+  CHECK(reply["error"]["code"] == r.code);
+  CHECK(reply["error"]["message"].get<std::string>().find("...") != std::string::npos);
+}

@@ -195,10 +195,10 @@ TEST_CASE("update flags needs at least one valid list, 1..20 flags each, no cont
     row{{{"message_id", id1}, {"add_flags", {"\\Seen"}}, {"remove_flags", {"\\seen"}}},
         "invalid input: flag '\\Seen' is both in add_flags and remove_flags"},
     row{{{"message_id", id1}, {"add_flags", {"\\Recent"}}},
-        "invalid input: flag '\\Recent' is not allowed; valid system flags are \\Seen, \\Answered, \\Flagged, "
+        "invalid input: add_flags[0]: flag '\\Recent' is not allowed; valid system flags are \\Seen, \\Answered, \\Flagged, "
         "\\Deleted, \\Draft; keywords must match ^\\$?[A-Za-z0-9_.-]{1,64}$"},
     // Flags are checked before the ids, and both before any IMAP traffic.
-    row{{{"add_flags", {"\\Seen) UID FETCH 1:* (BODY[]"}}}, "invalid input: flag '\\Seen) UID FETCH 1:* (BODY[]' is "
+    row{{{"add_flags", {"\\Seen) UID FETCH 1:* (BODY[]"}}}, "invalid input: add_flags[0]: flag '\\Seen) UID FETCH 1:* (BODY[]' is "
                                                             "not allowed; valid system flags are \\Seen, \\Answered, "
                                                             "\\Flagged, \\Deleted, \\Draft; keywords must match "
                                                             "^\\$?[A-Za-z0-9_.-]{1,64}$"});
