@@ -63,6 +63,12 @@ void dispatch(account_ptr self);
 
 void on_connect_failure(account_ptr self, const failure& f) {
   auto& st = self->state;
+  // Attempts that were already under way fail together when the server goes away; only the
+  // first of them counts, or the backoff would double per pooled connection, not per outage.
+  if (clock_type::now() < st.retry_after) {
+    st.last_connect_failure = f;
+    return;
+  }
   st.consecutive_failures = std::min(st.consecutive_failures + 1, 20);
   long long delay = defaults::backoff_initial_ms;
   for (int i = 1; i < st.consecutive_failures && delay < defaults::backoff_max_ms; ++i) delay *= 2;

@@ -184,8 +184,11 @@ call_outcome raw_session::run(const planned_call& call, agent_state& state,
   }
   }
   call_outcome out;
-  if (!s)
+  if (!s) {
     out.error = failure_key(s.error());
+    // What the server's envelope would say (protocol/tools/envelope.cpp).
+    out.retryable = s.error().retryable || s.error().code == error_code::timeout;
+  }
   return out;
 }
 

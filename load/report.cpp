@@ -23,6 +23,7 @@ json stats_json(const op_stats& s, double window_s) {
           {"ok", s.ok},
           {"partial", s.partial},
           {"errors", s.errors},
+          {"non_retryable_errors", s.non_retryable},
           {"transport_errors", s.transport_errors},
           {"throughput_per_s", window_s > 0 ? static_cast<double>(n) / window_s : 0.0},
           {"latency_ms", latency_json(s.latencies_ms)}};
@@ -102,6 +103,30 @@ json config_json(const load_options& o) {
 
 } // namespace
 
+json timeline_json(const timeline& seconds) {
+  json out = json::array();
+  for (std::size_t i = 0; i < seconds.size(); ++i) {
+    const auto& s = seconds[i];
+    std::uint64_t errors = 0;
+    for (const auto& [_, v] : s.errors)
+      errors += v;
+    auto samples = s.latencies_ms;
+    const auto l = summarize(samples);
+    out.push_back({{"t", i},
+                   {"calls", s.count()},
+                   {"ok", s.ok},
+                   {"partial", s.partial},
+                   {"errors", s.errors},
+                   {"error_count", errors},
+                   {"non_retryable_errors", s.non_retryable},
+                   {"transport_errors", s.transport_errors},
+                   {"p50_ms", l.p50_ms},
+                   {"p99_ms", l.p99_ms},
+                   {"max_ms", l.max_ms}});
+  }
+  return out;
+}
+
 json build_report(const run_result& r, const load_options& o) {
   json report = {{"harness", {{"name", "imap-mcp-load"}, {"version", version}}},
                  {"mode", mode_name(o.mode)},
@@ -135,6 +160,7 @@ json build_report(const run_result& r, const load_options& o) {
       {"ok", total.ok},
       {"partial", total.partial},
       {"errors", errors},
+      {"non_retryable_errors", total.non_retryable},
       {"transport_errors", transport},
       {"aborted_calls", r.aborted_calls},
       {"warmup_calls", r.warmup_calls},
@@ -162,6 +188,8 @@ json build_report(const run_result& r, const load_options& o) {
     startup["first_call_ms"] = *r.first_call_ms;
   report["startup"] = startup;
   report["first_errors"] = r.first_errors;
+  report["timeline_start_unix_ms"] = r.timeline_start_unix_ms;
+  report["timeline"] = timeline_json(r.seconds);
   return report;
 }
 

@@ -33,10 +33,18 @@ struct run_result {
   std::optional<double> ready_ms, first_call_ms;
   /// The first distinct failures, for a human to read.
   std::vector<std::string> first_errors;
+  /// Tool calls per second of the whole run (ramp-up and warm-up included).
+  timeline seconds;
+  /// The wall-clock time of the timeline's origin, Unix ms.
+  std::int64_t timeline_start_unix_ms = 0;
 };
 
 /// Whether an operation is a tool call (counted in totals) rather than a protocol step.
 bool is_tool_operation(const std::string& operation);
+
+/// The report's timeline entries: {t, calls, ok, partial, errors, non_retryable_errors,
+/// transport_errors, p50_ms, p99_ms, max_ms} per second, t the second's start.
+nlohmann::json timeline_json(const timeline& seconds);
 
 /// The JSON report of a load run (see docs/load-harness.md for the fields).
 nlohmann::json build_report(const run_result& result, const load_options& options);

@@ -120,6 +120,10 @@ struct run_context {
   std::set<std::string> seen_errors;
   std::map<int, std::function<void()>> aborters;
   stats_table merged;
+  /// Tool calls per second since `start` (shared: one per agent would cost memory per second
+  /// per agent in long runs), under its own lock.
+  std::mutex timeline_mutex;
+  timeline seconds;
   /// Spawned server: when it was started, and the first tool answer (0: none yet).
   std::optional<clock_type::time_point> spawned_at;
   std::atomic<std::int64_t> first_answer_ns{0};
@@ -170,11 +174,17 @@ struct agent_recorder {
   /// Records one exchange that started at t0.
   void record(const std::string& operation, clock_type::time_point t0, clock_type::time_point t1,
               const std::string& transport_error, const std::string& error, bool partial,
-              const std::string& detail) {
+              const std::string& detail, bool retryable = false) {
     ++ctx.calls;
     if (!transport_error.empty() && ctx.hard_stop) {
       ++ctx.aborted; // cut off by our own hard stop, not the server's failure
       return;
+    }
+    // The timeline covers the whole run (warm-up included): it shows when things happened.
+    if (is_tool_operation(operation)) {
+      std::lock_guard lock(ctx.timeline_mutex);
+      add(timeline_bucket(ctx.seconds, std::chrono::duration<double>(t1 - ctx.start).count()),
+          t0, t1, transport_error, error, partial, retryable);
     }
     if (!transport_error.empty() || !error.empty()) {
       ++ctx.failures;
@@ -192,16 +202,24 @@ struct agent_recorder {
       ++ctx.warmup;
       return;
     }
-    op_stats& s = stats[operation];
+    add(stats[operation], t0, t1, transport_error, error, partial, retryable);
+  }
+
+  static void add(op_stats& s, clock_type::time_point t0, clock_type::time_point t1,
+                  const std::string& transport_error, const std::string& error, bool partial,
+                  bool retryable) {
     if (!transport_error.empty()) {
       ++s.transport_errors[transport_error];
       return;
     }
     s.latencies_ms.push_back(ms_between(t0, t1));
-    if (!error.empty())
+    if (!error.empty()) {
       ++s.errors[error];
-    else
+      if (!retryable)
+        ++s.non_retryable;
+    } else {
       ++s.ok;
+    }
     if (partial)
       ++s.partial;
   }
@@ -286,7 +304,8 @@ void mcp_agent(run_context& ctx, int index,
     auto r = channel->request("tools/call", tool_call_params(call, st, o));
     const auto t1 = clock_type::now();
     call_outcome c = r.response ? classify_tool_response(*r.response) : call_outcome{};
-    rec.record(call.operation, t0, t1, r.transport_error, c.error, c.partial, error_detail(r));
+    rec.record(call.operation, t0, t1, r.transport_error, c.error, c.partial, error_detail(r),
+               c.retryable);
     if (r.response && c.error.empty()) {
       const json& result = (*r.response)["result"];
       if (call.op == op_kind::search && result.contains("structuredContent"))
@@ -331,7 +350,8 @@ void raw_agent(run_context& ctx, int index, const raw_target& target) {
     call_outcome c = session->run(call, st, o);
     const auto t1 = clock_type::now();
     const bool cut = ctx.hard_stop && !c.error.empty();
-    rec.record(call.operation, t0, t1, cut ? "aborted" : "", cut ? "" : c.error, false, c.error);
+    rec.record(call.operation, t0, t1, cut ? "aborted" : "", cut ? "" : c.error, false, c.error,
+               c.retryable);
     think(ctx, st);
   }
   if (session) {
@@ -610,6 +630,12 @@ result<json> run_load(load_options o) {
   }
 
   ctx.start = clock_type::now();
+  // The wall-clock time of the timeline's origin, so that a driver can place its own events
+  // (e.g. stopping the IMAP server) on it.
+  const auto timeline_start_unix_ms = static_cast<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
   ctx.measure_from = ctx.start + std::chrono::microseconds(
                                      static_cast<std::int64_t>((o.ramp_up_s + o.warmup_s) * 1e6));
   const auto planned_end = ctx.start + std::chrono::microseconds(static_cast<std::int64_t>(
@@ -706,6 +732,8 @@ result<json> run_load(load_options o) {
   monitor.stop();
 
   result.operations = std::move(ctx.merged);
+  result.seconds = std::move(ctx.seconds);
+  result.timeline_start_unix_ms = timeline_start_unix_ms;
   result.window_s =
       std::max(0.0, std::chrono::duration<double>(stop_at - ctx.measure_from).count());
   result.aborted_calls = ctx.aborted;

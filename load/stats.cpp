@@ -52,6 +52,7 @@ std::uint64_t op_stats::failures() const {
 void op_stats::merge(const op_stats& other) {
   ok += other.ok;
   partial += other.partial;
+  non_retryable += other.non_retryable;
   for (const auto& [k, v] : other.errors)
     errors[k] += v;
   for (const auto& [k, v] : other.transport_errors)
@@ -62,6 +63,21 @@ void op_stats::merge(const op_stats& other) {
 void merge_into(stats_table& into, const stats_table& from) {
   for (const auto& [name, s] : from)
     into[name].merge(s);
+}
+
+op_stats& timeline_bucket(timeline& t, double seconds) {
+  // !(x > 0) also catches NaN: such a call belongs to the first second, not to entry 2^64.
+  const auto index = !(seconds > 0) ? std::size_t{0} : static_cast<std::size_t>(std::floor(seconds));
+  if (t.size() <= index)
+    t.resize(index + 1);
+  return t[index];
+}
+
+void merge_timeline(timeline& into, const timeline& from) {
+  if (into.size() < from.size())
+    into.resize(from.size());
+  for (std::size_t i = 0; i < from.size(); ++i)
+    into[i].merge(from[i]);
 }
 
 std::string tool_of(const std::string& operation) {

@@ -33,6 +33,10 @@ struct op_stats {
   /// Failed calls by the MCP result's error code: a hard error's error.code ("invalid_input",
   /// "timeout"...), "failed:<issue code>" for a soft failure, "rpc:<code>" for a JSON-RPC error.
   std::map<std::string, std::uint64_t> errors;
+  /// Of those errors, the answers that did not mark themselves retryable (a hard error without
+  /// details.retryable true, a soft failure with an issue whose retryable is not true, a
+  /// JSON-RPC error): what an agent cannot simply try again.
+  std::uint64_t non_retryable = 0;
   /// Calls without an MCP answer, by kind ("http_503", "timeout", "closed", "connect"...).
   std::map<std::string, std::uint64_t> transport_errors;
   /// Latency of every answered call (ok and errors), ms.
@@ -51,6 +55,17 @@ using stats_table = std::map<std::string, op_stats>;
 
 /// Merges `from` into `into`.
 void merge_into(stats_table& into, const stats_table& from);
+
+/// Tool calls second by second: entry i covers the calls that completed in [i, i+1) seconds
+/// after the timeline's origin (the start of the run).
+using timeline = std::vector<op_stats>;
+
+/// The entry of a call that completed `seconds` after the origin (negative or NaN: entry 0),
+/// appending empty entries up to it so that seconds without calls are present too.
+op_stats& timeline_bucket(timeline& t, double seconds);
+
+/// Merges `from` into `into` entry by entry (`into` grows to the longer length).
+void merge_timeline(timeline& into, const timeline& from);
 
 /// The tool an operation belongs to: the name before '+' ("imap_get_message+pdf" ->
 /// "imap_get_message").

@@ -111,6 +111,18 @@ json tool_call_params(const planned_call& call, const agent_state& state,
   return {{"name", tool_name(call.op)}, {"arguments", std::move(args)}};
 }
 
+namespace {
+
+/// Whether `object` has `key` set to the boolean true (anything else, or not an object: false).
+bool is_true(const json& object, const char* key) {
+  if (!object.is_object())
+    return false;
+  const auto v = object.find(key);
+  return v != object.end() && v->is_boolean() && v->get<bool>();
+}
+
+} // namespace
+
 call_outcome classify_rpc_response(const json& response) {
   call_outcome out;
   if (!response.is_object()) {
@@ -131,12 +143,15 @@ call_outcome classify_tool_response(const json& response) {
     return out;
   const json& result = response["result"];
   if (!result.is_object())
-    return {"rpc:malformed", false};
+    return {"rpc:malformed", false, false};
   if (result.value("isError", false)) {
     // The hard error's body is the text of the first content item.
     try {
       const json body = json::parse(result.at("content").at(0).at("text").get<std::string>());
       out.error = body.at("error").at("code").get<std::string>();
+      const auto& err = body.at("error");
+      if (auto d = err.find("details"); d != err.end() && d->is_object())
+        out.retryable = is_true(*d, "retryable");
     } catch (...) {
       out.error = "error:unparsable";
     }
@@ -152,8 +167,13 @@ call_outcome classify_tool_response(const json& response) {
   if (status == "failed") {
     std::string code = "unknown";
     if (auto issues = data->find("issues"); issues != data->end() && issues->is_array() &&
-                                            !issues->empty() && issues->front().is_object())
+                                            !issues->empty() && issues->front().is_object()) {
       code = issues->front().value("code", "unknown");
+      out.retryable = true;
+      for (const auto& issue : *issues)
+        if (!is_true(issue, "retryable"))
+          out.retryable = false;
+    }
     out.error = "failed:" + code;
   } else if (status == "partial") {
     out.partial = true;

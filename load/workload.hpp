@@ -74,6 +74,9 @@ struct call_outcome {
   std::string error;
   /// data.status was "partial".
   bool partial = false;
+  /// For an error: the answer said it may be retried (a hard error's details.retryable, or
+  /// retryable true on every issue of a soft failure; never for a JSON-RPC error).
+  bool retryable = false;
 };
 
 /// Classifies a JSON-RPC response to tools/call: a JSON-RPC error is "rpc:<code>", an isError

@@ -131,3 +131,48 @@ TEST_CASE("idle-sessions report: bytes per session from the RSS difference", "[l
   r.rss_with_sessions_kb = 19000; // memory went down (freed caches): no negative figure
   CHECK(build_idle_report(r, o)["server"]["per_session_bytes"] == 0);
 }
+
+TEST_CASE("the timeline has one entry per second with its calls, errors and p99",
+          "[load][report][timeline]") {
+  run_result r = sample_run();
+  r.timeline_start_unix_ms = 1700000000000;
+  auto& s0 = timeline_bucket(r.seconds, 0.2);
+  s0.ok = 2;
+  s0.latencies_ms = {10, 30};
+  auto& s2 = timeline_bucket(r.seconds, 2.7);
+  s2.ok = 1;
+  s2.errors["internal"] = 2;
+  s2.non_retryable = 1;
+  s2.transport_errors["connect"] = 1;
+  s2.latencies_ms = {5, 100, 7};
+  const json j = build_report(r, *parse_options({}));
+  CHECK(j["timeline_start_unix_ms"] == 1700000000000);
+  const auto& t = j["timeline"];
+  REQUIRE(t.size() == 3);
+  CHECK(t[0]["t"] == 0);
+  CHECK(t[0]["calls"] == 2);
+  CHECK(t[0]["error_count"] == 0);
+  CHECK(t[0]["p99_ms"] == 30);
+  // The quiet second is there, with nothing in it.
+  CHECK(t[1]["t"] == 1);
+  CHECK(t[1]["calls"] == 0);
+  CHECK(t[1]["p99_ms"] == 0);
+  CHECK(t[2]["calls"] == 4); // 1 ok + 2 errors + 1 transport error
+  CHECK(t[2]["ok"] == 1);
+  CHECK(t[2]["errors"]["internal"] == 2);
+  CHECK(t[2]["error_count"] == 2);
+  CHECK(t[2]["non_retryable_errors"] == 1);
+  CHECK(t[2]["transport_errors"]["connect"] == 1);
+  CHECK(t[2]["p50_ms"] == 7);
+  CHECK(t[2]["max_ms"] == 100);
+}
+
+TEST_CASE("non-retryable errors are counted per operation and in the totals", "[load][report]") {
+  run_result r = sample_run();
+  r.operations["imap_search_messages+cursor"].non_retryable = 1;
+  const json j = build_report(r, *parse_options({}));
+  CHECK(j["operations"]["imap_search_messages+cursor"]["non_retryable_errors"] == 1);
+  CHECK(j["operations"]["imap_search_messages"]["non_retryable_errors"] == 0);
+  CHECK(j["totals"]["non_retryable_errors"] == 1);
+  CHECK(build_report(run_result{}, *parse_options({}))["timeline"].empty());
+}

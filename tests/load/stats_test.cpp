@@ -2,6 +2,8 @@
 
 #include "load/stats.hpp"
 
+#include <cmath>
+
 using namespace imap_mcp::load;
 
 TEST_CASE("percentile is the nearest rank over every sample", "[load][stats]") {
@@ -86,4 +88,63 @@ TEST_CASE("tool_of strips the variant", "[load][stats]") {
   CHECK(tool_of("imap_get_message+pdf") == "imap_get_message");
   CHECK(tool_of("imap_search_messages+cursor") == "imap_search_messages");
   CHECK(tool_of("imap_list_accounts") == "imap_list_accounts");
+}
+
+TEST_CASE("timeline buckets a call by the second it completed in", "[load][stats][timeline]") {
+  struct row {
+    double seconds;
+    std::size_t entry;
+  };
+  // [i, i+1): a call at exactly 1.0 s belongs to the second second; before the origin (or NaN)
+  // to the first.
+  const std::vector<row> rows = {{0.0, 0},  {0.999, 0}, {1.0, 1},    {1.5, 1},
+                                 {59.99, 59}, {-0.2, 0},  {std::nan(""), 0}};
+  for (const auto& r : rows) {
+    INFO("at " << r.seconds << " s");
+    timeline t;
+    ++timeline_bucket(t, r.seconds).ok;
+    REQUIRE(t.size() == r.entry + 1);
+    CHECK(t[r.entry].ok == 1);
+    std::uint64_t elsewhere = 0;
+    for (std::size_t i = 0; i < r.entry; ++i)
+      elsewhere += t[i].count();
+    CHECK(elsewhere == 0);
+  }
+}
+
+TEST_CASE("timeline keeps quiet seconds and merges entry by entry", "[load][stats][timeline]") {
+  timeline a;
+  ++timeline_bucket(a, 0.5).ok;
+  ++timeline_bucket(a, 3.2).errors["timeout"];
+  REQUIRE(a.size() == 4); // seconds 1 and 2 had no call but are there, empty
+  CHECK(a[1].count() == 0);
+  CHECK(a[2].count() == 0);
+
+  timeline b;
+  ++timeline_bucket(b, 0.1).ok;
+  ++timeline_bucket(b, 5.0).transport_errors["connect"];
+  merge_timeline(a, b);
+  REQUIRE(a.size() == 6);
+  CHECK(a[0].ok == 2);
+  CHECK(a[3].errors.at("timeout") == 1);
+  CHECK(a[5].transport_errors.at("connect") == 1);
+  CHECK(a[4].count() == 0);
+
+  // Merging a shorter timeline leaves the longer one's length alone.
+  timeline c;
+  ++timeline_bucket(c, 1.0).ok;
+  merge_timeline(a, c);
+  CHECK(a.size() == 6);
+  CHECK(a[1].ok == 1);
+}
+
+TEST_CASE("non-retryable errors are merged with the rest", "[load][stats]") {
+  op_stats a, b;
+  a.errors["internal"] = 2;
+  a.non_retryable = 1;
+  b.errors["timeout"] = 3;
+  b.non_retryable = 0;
+  a.merge(b);
+  CHECK(a.non_retryable == 1);
+  CHECK(a.failures() == 5);
 }

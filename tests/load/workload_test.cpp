@@ -162,3 +162,40 @@ TEST_CASE("the write mix toggles the keyword", "[load][workload]") {
   CHECK_FALSE(second.add_keyword);
   CHECK(tool_call_params(second, st, o)["arguments"]["remove_flags"] == json::array({"$LoadTest"}));
 }
+
+TEST_CASE("an error is retryable only when the answer says so", "[load][workload]") {
+  auto hard = [](json details) {
+    json body = {{"error", {{"code", "timeout"}, {"message", "m"}, {"details", details}}}};
+    return tool_result({{"isError", true}, {"content", {{{"type", "text"}, {"text", body.dump()}}}}});
+  };
+  auto failed = [](json issues) {
+    return tool_result(
+        {{"structuredContent", {{"data", {{"status", "failed"}, {"issues", issues}}}}}});
+  };
+  json retry = {{"code", "timeout"}, {"retryable", true}};
+  json final = {{"code", "not_found"}, {"retryable", false}};
+  struct row {
+    const char* name;
+    json response;
+    bool retryable;
+  };
+  const std::vector<row> rows = {
+      {"hard, details.retryable true", hard({{"retryable", true}}), true},
+      {"hard, details.retryable false", hard({{"retryable", false}}), false},
+      {"hard, no retryable", hard(json::object()), false},
+      {"hard, retryable as a string", hard({{"retryable", "true"}}), false},
+      {"soft, every issue retryable", failed(json::array({retry, retry})), true},
+      {"soft, one issue not retryable", failed(json::array({retry, final})), false},
+      {"soft, issue without retryable", failed(json::array({{{"code", "timeout"}}})), false},
+      {"soft, no issues", failed(json::array()), false},
+      {"JSON-RPC error",
+       json{{"jsonrpc", "2.0"}, {"id", 1}, {"error", {{"code", -32603}, {"message", "x"}}}},
+       false},
+  };
+  for (const auto& r : rows) {
+    INFO(r.name);
+    auto c = classify_tool_response(r.response);
+    CHECK_FALSE(c.error.empty());
+    CHECK(c.retryable == r.retryable);
+  }
+}
