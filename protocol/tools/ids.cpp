@@ -1,6 +1,8 @@
 #include "protocol/tools/ids.hpp"
 
 #include <charconv>
+#include <cstdint>
+#include <limits>
 
 #include "protocol/mcp/jsonrpc.hpp"
 #include "protocol/util/base64.hpp"
@@ -30,6 +32,29 @@ bool valid_account_id(std::string_view s) {
     if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
           c == '-'))
       return false;
+  return true;
+}
+
+/// Reads an unsigned integer field of a cursor payload. nlohmann's get<> would throw for a
+/// string, wrap a negative number and convert an out-of-range float with undefined behaviour,
+/// so the type and range are checked first.
+template <class T> bool read_unsigned(const nlohmann::json& j, const char* key, T& out) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned()) return false;
+  const auto v = it->get<std::uint64_t>();
+  if (v > std::numeric_limits<T>::max()) return false;
+  out = static_cast<T>(v);
+  return true;
+}
+
+/// Reads the expiry (Unix seconds, an integer that fits long long).
+bool read_expiry(const nlohmann::json& j, long long& out) {
+  auto it = j.find("x");
+  if (it == j.end() || !it->is_number_integer()) return false;
+  if (it->is_number_unsigned() &&
+      it->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<long long>::max()))
+    return false;
+  out = it->get<long long>();
   return true;
 }
 
@@ -90,19 +115,20 @@ result<cursor_state> decode_cursor(std::string_view text, std::string_view key, 
   auto raw = codec::base64url_decode(body);
   if (!raw) return invalid_cursor();
   auto j = nlohmann::json::parse(*raw, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("v", 0) != 1) return invalid_cursor();
+  std::uint64_t version = 0;
+  if (j.is_discarded() || !j.is_object() || !read_unsigned(j, "v", version) || version != 1)
+    return invalid_cursor();
   cursor_state s;
   try {
     s.account_id = j.at("a").get<std::string>();
     s.mailbox = j.at("m").get<std::string>();
-    s.uidvalidity = j.at("uv").get<std::uint32_t>();
     s.criteria = j.at("c");
-    s.before_uid = j.at("b").get<std::uint32_t>();
-    s.total = j.at("t").get<std::uint64_t>();
-    s.expires_at = j.at("x").get<long long>();
   } catch (const std::exception&) {
     return invalid_cursor();
   }
+  if (!read_unsigned(j, "uv", s.uidvalidity) || !read_unsigned(j, "b", s.before_uid) ||
+      !read_unsigned(j, "t", s.total) || !read_expiry(j, s.expires_at))
+    return invalid_cursor();
   if (now >= s.expires_at) return invalid_cursor();
   return s;
 }

@@ -2,6 +2,7 @@
 
 #include "protocol/tools/ids.hpp"
 #include "protocol/tools/search.hpp"
+#include "protocol/util/base64.hpp"
 #include "protocol/util/dates.hpp"
 
 using namespace imap_mcp;
@@ -67,6 +68,34 @@ TEST_CASE("cursors are signed, immutable and expire") {
   expect_invalid("not-a-cursor", key, 1000);
   expect_invalid("", key, 1000);
   expect_invalid(std::string(10000, 'a') + "." + "b", key, 1000);
+}
+
+// Found by tests/fuzz/ids.cpp: a payload under a valid signature (a leaked or reused key) with a
+// string version escaped decode_cursor as nlohmann::type_error, a float number was converted
+// with undefined behaviour, and negative numbers wrapped into huge UIDs.
+TEST_CASE("signed cursors with wrongly typed fields are invalid, never an exception") {
+  const std::string key(32, 'k');
+  auto sign = [&](const std::string& payload) {
+    const auto body = codec::base64url_encode(payload);
+    return body + "." + codec::base64url_encode(codec::hmac_sha256(key, body));
+  };
+  const std::string good = R"("a":"default","m":"INBOX","c":{},"b":5,"t":9,"x":2000)";
+  REQUIRE(decode_cursor(sign(R"({"v":1,"uv":7,)" + good + "}"), key, 1000));
+  auto payload = GENERATE_COPY(
+      std::string(R"({"v":"1","uv":7,)") + good + "}",     // version of the wrong type
+      std::string(R"({"v":1.0,"uv":7,)") + good + "}",     // version as a float
+      std::string(R"({"v":1,"uv":1e300,)") + good + "}",   // float out of range
+      std::string(R"({"v":1,"uv":-1,)") + good + "}",      // negative: would wrap
+      std::string(R"({"v":1,"uv":4294967296,)") + good + "}", // over 32 bits
+      std::string(R"({"v":1,"uv":7,"a":"default","m":"INBOX","c":{},"b":5,"t":-9,"x":2000})"),
+      std::string(R"({"v":1,"uv":7,"a":"default","m":"INBOX","c":{},"b":5,"t":9,"x":1e300})"),
+      std::string(R"({"v":1,"uv":7,"a":"default","m":"INBOX","c":{},"b":5,"t":9,)"
+                  R"("x":18446744073709551615})"),
+      std::string(R"({"v":1,"uv":7,"a":1,"m":"INBOX","c":{},"b":5,"t":9,"x":2000})"));
+  CAPTURE(payload);
+  auto r = decode_cursor(sign(payload), key, 1000);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().full_message() == "invalid input: cursor is invalid or expired");
 }
 
 TEST_CASE("search arguments: run-time rules") {
