@@ -263,8 +263,12 @@ async function crash(signal, http) {
   return { stdout, stderr, cores: cores.map((f) => path.join(cwd, f)) };
 }
 
+// Under AddressSanitizer (scripts/test-sanitize) a SIGSEGV is ASan's: it writes its own report
+// (which that run counts as a finding) and aborts, so only the SIGABRT case runs there.
+const sanitized = Boolean(process.env.IMAP_MCP_SANITIZED);
 for (const [signal, http] of [['SIGSEGV', false], ['SIGABRT', false], ['SIGSEGV', true]]) {
-  test(`a ${signal} crash (${http ? 'http' : 'stdio'}) prints no secret and leaves no core file with one`, async () => {
+  const skip = sanitized && signal === 'SIGSEGV' ? 'ASan handles SIGSEGV itself' : false;
+  test(`a ${signal} crash (${http ? 'http' : 'stdio'}) prints no secret and leaves no core file with one`, { skip }, async () => {
     const cap = capture();
     const out = await crash(signal, http);
     cap.add(`${signal} stdout`, out.stdout);

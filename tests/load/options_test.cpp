@@ -91,7 +91,7 @@ TEST_CASE("writes only with --allow-writes", "[load][options]") {
              Catch::Contains("--flag-keyword"));
 }
 
-TEST_CASE("--mix takes short and tool names; unknown names and empty mixes are refused",
+TEST_CASE("the mix takes short and tool names; unknown names and empty mixes are refused",
           "[load][options]") {
   auto o = parse({"--mix", "imap_search_messages=2,get=1.5"});
   REQUIRE(o);
