@@ -3,6 +3,7 @@
 #include <deque>
 #include <vector>
 
+#include "actors/deadline_watch.hpp"
 #include "actors/imap_connection.hpp"
 #include "config/defaults.hpp"
 #include "protocol/tls/tls.hpp"
@@ -20,6 +21,10 @@ struct slot {
   std::shared_ptr<connection_control> control;
   bool busy = false;
   clock_type::time_point last_used;
+  /// The job in flight (when busy): its number, its deadline and its caller.
+  std::uint64_t job = 0;
+  deadline_type deadline{};
+  caf::typed_response_promise<imap_reply> rp;
 };
 
 struct queued {
@@ -36,6 +41,9 @@ struct account_state {
   std::vector<slot> slots;
   std::deque<queued> queue;
   int next_index = 1;
+  std::uint64_t next_job = 1;
+  /// One tick armed at or before the earliest deadline of a queued or running job.
+  deadline_watch watch;
   long long restarts = 0;
   /// Backoff after failed connection attempts.
   int consecutive_failures = 0;
@@ -79,46 +87,100 @@ void on_connect_failure(account_ptr self, const failure& f) {
                                      << delay << " ms");
 }
 
+slot* find_slot(account_state& st, int index) {
+  for (auto& s : st.slots)
+    if (s.index == index) return &s;
+  return nullptr;
+}
+
+/// Forgets a connection for good: cut its socket (it may be blocked in I/O), stop the actor,
+/// and answer its job, if any, with `why`.
+void discard_slot(account_ptr self, std::vector<slot>::iterator it, const std::optional<failure>& why) {
+  auto& st = self->state;
+  it->control->abort();
+  self->demonitor(it->actor.address());
+  self->send_exit(it->actor, caf::exit_reason::kill);
+  auto rp = it->rp;
+  const bool answer = it->busy && why;
+  st.slots.erase(it);
+  ++st.restarts;
+  if (answer) rp.deliver(fail(*why));
+}
+
+/// Arms the account's one tick for `due` unless one is armed already by then.
+void watch_deadline(account_ptr self, deadline_type due) {
+  if (!self->state.watch.arm(due)) return;
+  const auto left = std::chrono::duration_cast<milliseconds>(due - clock_type::now());
+  self->delayed_send(self, std::max(left, milliseconds(0)) + milliseconds(1), tick_atom::value);
+}
+
+/// The tick: answers every queued job past its deadline, aborts every connection whose job is
+/// past its deadline (it is never reused), and re-arms for the earliest deadline left.
+void expire_deadlines(account_ptr self) {
+  auto& st = self->state;
+  const auto now = clock_type::now();
+  st.watch.fired(now);
+  for (auto it = st.queue.begin(); it != st.queue.end();) {
+    if (it->job.deadline <= now) {
+      it->rp.deliver(fail(timeout_failure()));
+      it = st.queue.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = st.slots.begin(); it != st.slots.end();) {
+    if (it->busy && it->deadline <= now) {
+      LOG_WARN("account", st.account->id << ": connection " << it->index << " missed a deadline; aborted");
+      discard_slot(self, it, timeout_failure());
+      it = st.slots.begin(); // erase moved the rest
+    } else {
+      ++it;
+    }
+  }
+  std::optional<deadline_type> earliest;
+  auto consider = [&](deadline_type d) {
+    if (!earliest || d < *earliest) earliest = d;
+  };
+  for (const auto& q : st.queue) consider(q.job.deadline);
+  for (const auto& s : st.slots)
+    if (s.busy) consider(s.deadline);
+  if (earliest) watch_deadline(self, *earliest);
+}
+
 void run_on(account_ptr self, slot& s, queued item) {
+  auto& st = self->state;
   s.busy = true;
   s.last_used = clock_type::now();
-  const auto left = std::chrono::duration_cast<milliseconds>(item.job.deadline - clock_type::now());
+  s.job = st.next_job++;
+  s.deadline = item.job.deadline;
+  s.rp = item.rp;
   const int index = s.index;
-  auto control = s.control;
-  auto rp = item.rp;
-  self->request(s.actor, std::max(left, milliseconds(1)), std::move(item.job))
+  const auto job = s.job;
+  // No request timeout: the account's tick enforces the deadline (see deadline_watch.hpp).
+  self->request(s.actor, caf::infinite, std::move(item.job))
     .then(
-      [self, index, rp](imap_reply& reply) mutable {
+      [self, index, job](imap_reply& reply) {
         auto& st = self->state;
+        auto* sl = find_slot(st, index);
+        if (sl == nullptr || !sl->busy || sl->job != job) return; // answered at its deadline already
         if (reply.error && is_connect_stage(*reply.error)) on_connect_failure(self, *reply.error);
         else if (!reply.error || reply.error->stage != "connect") st.consecutive_failures = 0;
+        auto rp = sl->rp;
+        sl->busy = false;
+        sl->rp = {};
+        sl->last_used = clock_type::now();
         rp.deliver(std::move(reply));
-        for (auto& sl : st.slots)
-          if (sl.index == index) {
-            sl.busy = false;
-            sl.last_used = clock_type::now();
-          }
         dispatch(self);
       },
-      [self, index, control, rp](caf::error& err) mutable {
-        // Missed its deadline (or died): cut the connection at once, never reuse it.
-        control->abort();
+      [self, index, job](caf::error&) {
+        // The connection died with the job (the down handler may have answered it first).
         auto& st = self->state;
         for (auto it = st.slots.begin(); it != st.slots.end(); ++it)
-          if (it->index == index) {
-            self->send_exit(it->actor, caf::exit_reason::kill);
-            st.slots.erase(it);
-            ++st.restarts;
+          if (it->index == index && it->busy && it->job == job) {
+            discard_slot(self, it, make_failure(error_code::internal, "IMAP connection stopped unexpectedly",
+                                                "connection", true));
             break;
           }
-        if (err == caf::sec::request_timeout) {
-          LOG_WARN("account", st.account->id << ": connection " << index
-                                             << " missed a deadline; aborted");
-          rp.deliver(fail(timeout_failure()));
-        } else {
-          rp.deliver(fail(make_failure(error_code::internal, "IMAP connection stopped unexpectedly",
-                                       "connection", true)));
-        }
         dispatch(self);
       });
 }
@@ -180,6 +242,9 @@ account_actor::behavior_type account(account_ptr self, std::shared_ptr<const set
     for (auto it = st.slots.begin(); it != st.slots.end(); ++it)
       if (it->actor.address() == msg.source) {
         LOG_DEBUG("account", st.account->id << ": connection " << it->index << " closed");
+        if (it->busy)
+          it->rp.deliver(fail(make_failure(error_code::internal, "IMAP connection stopped unexpectedly",
+                                           "connection", true)));
         st.slots.erase(it);
         ++st.restarts;
         break;
@@ -205,10 +270,9 @@ account_actor::behavior_type account(account_ptr self, std::shared_ptr<const set
       if (st.tls_error) return fail(*st.tls_error);
       if (job.deadline <= clock_type::now()) return fail(timeout_failure());
       auto rp = self->make_response_promise<imap_reply>();
-      const auto left = std::chrono::duration_cast<milliseconds>(job.deadline - clock_type::now());
+      // Wake up at the deadline to answer the job if it is still queued or running.
+      watch_deadline(self, job.deadline);
       st.queue.push_back(queued{std::move(job), rp});
-      // Wake up at the deadline to answer the job if it is still queued.
-      self->delayed_send(self, left + milliseconds(1), tick_atom::value);
       dispatch(self);
       return rp;
     },
@@ -227,6 +291,7 @@ account_actor::behavior_type account(account_ptr self, std::shared_ptr<const set
         self->quit(); // connections did not all log out in time
         return;
       }
+      expire_deadlines(self);
       const auto now = clock_type::now();
       if (now >= st.next_sweep) {
         st.next_sweep = now + milliseconds(defaults::idle_check_ms);

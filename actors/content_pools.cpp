@@ -24,6 +24,7 @@ struct pdf_lane {
 mime_worker_actor::behavior_type mime_worker(mime_worker_actor::stateful_pointer<mime_worker_state>) {
   return {
     [](const mime_job& job) -> std::shared_ptr<const tools::rendered_message> {
+      if (clock_type::now() >= job.deadline) return nullptr; // the caller answers "timeout"
       try {
         return std::make_shared<const tools::rendered_message>(tools::render_message(*job.fetch, *job.args));
       } catch (const std::exception& e) {

@@ -77,6 +77,8 @@ struct imap_reply {
 struct mime_job {
   std::shared_ptr<const tools::message_fetch> fetch;
   std::shared_ptr<const tools::get_message_args> args;
+  /// The call's deadline: a job still waiting for a worker by then is refused (null reply).
+  deadline_type deadline;
 };
 
 /// Work for the PDF extractor pool: extract the text of fetch->pdfs[index].
@@ -117,7 +119,9 @@ using mcp_session_actor = caf::typed_actor<
   // One raw inbound message; responses and notifications go to the given sink.
   caf::reacts_to<input_atom, std::string, output_sink_actor>,
   // The client went away: cancel every call in flight and stop.
-  caf::reacts_to<close_atom>>;
+  caf::reacts_to<close_atom>,
+  // Timer: answer calls still open past their deadline (the watchdog).
+  caf::reacts_to<tick_atom>>;
 
 /// One running tools/call.
 using tool_call_actor = caf::typed_actor<

@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "actors/deadline_watch.hpp"
 #include "actors/tool_call.hpp"
 #include "config/defaults.hpp"
 #include "config/version.hpp"
@@ -21,6 +22,10 @@ struct pending_call {
   output_sink_actor sink;
   std::optional<std::size_t> batch;
   std::shared_ptr<std::atomic<bool>> cancelled;
+  /// The call's deadline plus a margin: the watchdog answers for a call still open by then.
+  deadline_type due;
+  clock_type::time_point received;
+  std::string tool;
 };
 
 struct pending_batch {
@@ -38,6 +43,8 @@ struct mcp_session_state {
   std::unordered_map<std::size_t, pending_batch> batches;
   /// The client closed its input: finish the calls in flight, then stop.
   bool closing = false;
+  /// One tick armed at or before the earliest `due` of the calls in flight.
+  deadline_watch watch;
 };
 
 using session_ptr = mcp_session_actor::stateful_pointer<mcp_session_state>;
@@ -62,6 +69,40 @@ void finish(session_ptr self, const std::string& key, json result) {
   }
 }
 
+void watch_calls(session_ptr self, deadline_type due) {
+  if (!self->state.watch.arm(due)) return;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - clock_type::now());
+  self->delayed_send(self, std::max(left, std::chrono::milliseconds(0)) + std::chrono::milliseconds(1),
+                     tick_atom::value);
+}
+
+/// The watchdog: a tool_call answers by its deadline itself; a call still open at its deadline
+/// plus the margin (a lost answer, a stuck stage) is answered here, so the client always
+/// hears back, and its actor is stopped.
+void expire_calls(session_ptr self) {
+  auto& st = self->state;
+  const auto now = clock_type::now();
+  st.watch.fired(now);
+  std::vector<std::string> late;
+  std::optional<deadline_type> earliest;
+  for (const auto& [key, call] : st.calls) {
+    if (call.due <= now) late.push_back(key);
+    else if (!earliest || call.due < *earliest) earliest = call.due;
+  }
+  for (const auto& key : late) {
+    auto it = st.calls.find(key);
+    if (it == st.calls.end()) continue;
+    it->second.cancelled->store(true);
+    self->send_exit(it->second.actor, caf::exit_reason::user_shutdown);
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second.received);
+    LOG_WARN("session", "call " << it->second.tool << " ended without a result by its deadline");
+    finish(self, key,
+           tools::error_result(make_failure(error_code::timeout, "tool call exceeded its deadline", "deadline", true),
+                               elapsed));
+  }
+  if (earliest) watch_calls(self, *earliest);
+}
+
 void start_call(session_ptr self, mcp::tool_call call, const output_sink_actor& sink) {
   const std::string key = call.id.dump();
   if (self->state.calls.count(key) != 0) {
@@ -74,21 +115,23 @@ void start_call(session_ptr self, mcp::tool_call call, const output_sink_actor& 
   const auto deadline = call.received + timeout;
   auto cancelled = std::make_shared<std::atomic<bool>>(false);
   auto actor = spawn_tool_call(self->system(), self->state.svc, call, deadline, sink, cancelled);
-  self->state.calls.emplace(key, pending_call{call.id, actor, sink, call.batch, cancelled});
+  const auto due = deadline + std::chrono::milliseconds(defaults::deadline_margin_ms);
+  self->state.calls.emplace(key, pending_call{call.id, actor, sink, call.batch, cancelled, due, call.received,
+                                              call.tool});
   const auto received = call.received;
   const std::string tool = call.tool;
-  // The tool_call actor answers by the deadline itself; the margin only guards against a
-  // lost answer, so the client always hears back.
-  self->request(actor, timeout + std::chrono::milliseconds(defaults::deadline_margin_ms), run_atom::value)
+  // The tool_call actor answers by the deadline itself; the session's watchdog (one timer for
+  // all calls, not a request timeout per call) guards against a lost answer.
+  watch_calls(self, due);
+  self->request(actor, caf::infinite, run_atom::value)
     .then(
       [self, key](json& result) { finish(self, key, std::move(result)); },
       [self, key, received, tool](caf::error& err) {
         auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - received);
-        failure f = err == caf::sec::request_timeout
-                      ? make_failure(error_code::timeout, "tool call exceeded its deadline", "deadline", true)
-                      : make_failure(error_code::internal, "tool call failed unexpectedly", "internal", true);
         LOG_WARN("session", "call " << tool << " ended without a result: " << self->system().render(err));
-        finish(self, key, tools::error_result(f, elapsed));
+        finish(self, key,
+               tools::error_result(
+                 make_failure(error_code::internal, "tool call failed unexpectedly", "internal", true), elapsed));
       });
 }
 
@@ -124,6 +167,7 @@ mcp_session_actor::behavior_type mcp_session(session_ptr self, services_ptr svc)
           pending_batch{std::move(fx.batch_responses), fx.calls.size(), sink};
       for (auto& call : fx.calls) start_call(self, std::move(call), sink);
     },
+    [self](tick_atom) { expire_calls(self); },
     [self](close_atom) {
       // Answers already being computed are still delivered; the transport bounds how
       // long it waits for them.

@@ -47,15 +47,12 @@ void submit(tool_call_actor::pointer self, const tool_context& ctx, const accoun
     done(imap_reply{make_failure(error_code::timeout, "the call's deadline passed", "deadline", true), {}});
     return;
   }
-  // The account answers by the deadline itself; the margin covers the trip back.
-  self->request(account, left + milliseconds(50), std::move(job))
+  // No request timeout: the account answers by the deadline itself (one timer for all its
+  // jobs, see deadline_watch.hpp), and the session's watchdog backs it up.
+  self->request(account, caf::infinite, std::move(job))
     .then([done](imap_reply& reply) { done(std::move(reply)); },
-          [done](caf::error& err) {
-            done(imap_reply{err == caf::sec::request_timeout
-                              ? make_failure(error_code::timeout, "IMAP operation did not finish before the deadline",
-                                             "deadline", true)
-                              : make_failure(error_code::internal, "the account worker is unavailable",
-                                             "account", true),
+          [done](caf::error&) {
+            done(imap_reply{make_failure(error_code::internal, "the account worker is unavailable", "account", true),
                             {}});
           });
 }
@@ -141,11 +138,6 @@ void get_message_raw(tool_call_actor::pointer self, const tool_context& ctx, too
     std::move(reply));
 }
 
-milliseconds time_left(const tool_context& ctx) {
-  return std::max(milliseconds(1),
-                  std::chrono::duration_cast<milliseconds>(ctx.deadline - clock_type::now()));
-}
-
 failure stage_timeout(const char* what) {
   return make_failure(error_code::timeout, std::string(what) + " did not finish before the deadline",
                       "deadline", true);
@@ -171,9 +163,12 @@ void get_message(tool_call_actor::pointer self, const tool_context& ctx, tool_re
   submit(self, ctx, **account, std::move(job), [self, ctx, args, reply](imap_reply r) {
     if (r.error) return reply(*r.error);
     auto fetch = std::any_cast<std::shared_ptr<const tools::message_fetch>>(std::move(r.value));
-    self->request(ctx.svc->mime_worker(), time_left(ctx), mime_job{fetch, args})
+    // The MIME worker refuses a job whose deadline passed while it waited; rendering itself
+    // is bounded by the guard rails, and the session's watchdog backs both up.
+    self->request(ctx.svc->mime_worker(), caf::infinite, mime_job{fetch, args, ctx.deadline})
       .then(
         [self, ctx, args, fetch, reply](std::shared_ptr<const tools::rendered_message>& rendered) {
+          if (!rendered) return reply(stage_timeout("message rendering"));
           if (fetch->pdfs.empty()) return reply(tools::assemble_message(*fetch, *rendered, {}, *args));
           auto results = std::make_shared<pdf_results>();
           auto remaining = std::make_shared<std::size_t>(fetch->pdfs.size());
@@ -184,7 +179,8 @@ void get_message(tool_call_actor::pointer self, const tool_context& ctx, tool_re
           for (std::size_t i = 0; i < fetch->pdfs.size(); ++i) {
             pdf_job job{fetch, i, args->attachment_text_max_chars, ctx.deadline};
             const auto section = fetch->pdfs[i].section;
-            self->request(ctx.svc->pdf_worker(), time_left(ctx), std::move(job))
+            // The PDF worker answers by the deadline itself (the reader is killed at it).
+            self->request(ctx.svc->pdf_worker(), caf::infinite, std::move(job))
               .then(
                 [finish_one](pdf_reply& p) {
                   if (p.error) return finish_one(p.section, *p.error);
@@ -194,11 +190,14 @@ void get_message(tool_call_actor::pointer self, const tool_context& ctx, tool_re
                   finish_one(p.section, std::move(t));
                 },
                 [finish_one, section](caf::error&) {
-                  finish_one(section, stage_timeout("PDF text extraction"));
+                  finish_one(section, make_failure(error_code::internal, "the PDF extractor is unavailable",
+                                                   "pdf", true));
                 });
           }
         },
-        [reply](caf::error&) { reply(stage_timeout("message rendering")); });
+        [reply](caf::error&) {
+          reply(make_failure(error_code::internal, "the MIME parser is unavailable", "mime", true));
+        });
   });
 }
 
