@@ -16,6 +16,8 @@
 
 #include <openssl/crypto.h>
 
+#include "protocol/util/hostport.hpp"
+
 namespace imap_mcp {
 
 namespace {
@@ -191,15 +193,6 @@ bool is_ipv6_literal(const std::string& s) {
   return inet_pton(AF_INET6, s.c_str(), &a) == 1;
 }
 
-bool is_plain_host(std::string_view host) {
-  // Host names and IPv4 addresses; IPv6 literals are checked with inet_pton.
-  return !host.empty() && host.size() <= max_host_length &&
-         std::all_of(host.begin(), host.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '-' || c == '_';
-         });
-}
-
 /// The names of all server-wide variables (everything in the table but the account group).
 bool is_server_wide_name(std::string_view name) {
   for (const auto& v : known_variables())
@@ -322,34 +315,10 @@ std::optional<std::string> parse_origin(std::string_view text) {
     rest.remove_prefix(7);
   else
     return std::nullopt;
-  std::string_view port;
-  bool has_port = false;
-  if (starts_with(rest, "[")) {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos || !is_ipv6_literal(std::string(rest.substr(1, close - 1))))
-      return std::nullopt;
-    auto after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':')
-        return std::nullopt;
-      has_port = true;
-      port = after.substr(1);
-    }
-  } else {
-    auto colon = rest.find(':');
-    if (colon != std::string_view::npos) {
-      has_port = true;
-      port = rest.substr(colon + 1);
-    }
-    // A path, query or trailing slash fails here: those are not part of an origin.
-    if (!is_plain_host(rest.substr(0, colon)))
-      return std::nullopt;
-  }
-  if (has_port) {
-    auto p = parse_integer(port);
-    if (!p || *p < 1 || *p > 65535)
-      return std::nullopt;
-  }
+  // A path, query or trailing slash fails the split: those are not part of an origin.
+  auto split = net_address::split_host_port(rest);
+  if (!split || split->host.size() > max_host_length)
+    return std::nullopt;
   return o;
 }
 
@@ -664,29 +633,13 @@ result<listen_address> parse_listen_address(const std::string& text) {
   auto bad = [] {
     return invalid("host:port or [v6]:port with a port in 1..65535, e.g. 127.0.0.1:8000");
   };
-  listen_address out;
-  std::string_view port;
-  if (starts_with(text, "[")) {
-    auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      return bad();
-    out.host = text.substr(1, close - 1);
-    if (!is_ipv6_literal(out.host))
-      return bad();
-    port = std::string_view{text}.substr(close + 2);
-  } else {
-    auto colon = text.find(':');
-    if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos)
-      return bad();
-    out.host = text.substr(0, colon);
-    if (!is_plain_host(out.host))
-      return bad();
-    port = std::string_view{text}.substr(colon + 1);
-  }
-  auto p = parse_integer(port);
-  if (!p || *p < 1 || *p > 65535)
+  // Unlike an origin, a listen address needs its port.
+  auto split = net_address::split_host_port(text);
+  if (!split || !split->port || split->host.size() > max_host_length)
     return bad();
-  out.port = static_cast<std::uint16_t>(*p);
+  listen_address out;
+  out.host = std::move(split->host);
+  out.port = *split->port;
   return out;
 }
 

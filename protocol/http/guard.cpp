@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
-#include <charconv>
 
 #include <openssl/crypto.h>
+
+#include "protocol/util/hostport.hpp"
 
 namespace imap_mcp::http {
 
@@ -16,28 +17,6 @@ std::string lower(std::string_view s) {
   for (auto& c : out)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::optional<std::uint16_t> parse_port(std::string_view s) {
-  if (s.empty() || s.size() > 5)
-    return std::nullopt;
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || value == 0 || value > 65535)
-    return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
-
-/// A registered name or IPv4 literal: letters, digits, '-', '.', '_'.
-bool plain_host(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-  });
-}
-
-bool is_ipv6(const std::string& s) {
-  in6_addr v6{};
-  return inet_pton(AF_INET6, s.c_str(), &v6) == 1;
 }
 
 /// Same address or name: IPv6 literals compared by value, names case-insensitively.
@@ -65,40 +44,10 @@ bool listen_info::wildcard() const {
 }
 
 std::optional<host_port> parse_host_header(std::string_view value) {
-  host_port out;
-  std::string_view port;
-  bool has_port = false;
-  if (!value.empty() && value.front() == '[') {
-    auto close = value.find(']');
-    if (close == std::string_view::npos)
-      return std::nullopt;
-    out.host = lower(value.substr(1, close - 1));
-    if (!is_ipv6(out.host))
-      return std::nullopt;
-    auto after = value.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':')
-        return std::nullopt;
-      has_port = true;
-      port = after.substr(1);
-    }
-  } else {
-    auto colon = value.find(':');
-    if (colon != std::string_view::npos) {
-      has_port = true;
-      port = value.substr(colon + 1);
-    }
-    auto name = value.substr(0, colon);
-    if (!plain_host(name))
-      return std::nullopt;
-    out.host = lower(name);
-  }
-  if (has_port) {
-    out.port = parse_port(port);
-    if (!out.port)
-      return std::nullopt;
-  }
-  return out;
+  auto split = net_address::split_host_port(value);
+  if (!split)
+    return std::nullopt;
+  return host_port{lower(split->host), split->port};
 }
 
 bool is_loopback_name(std::string_view host) {

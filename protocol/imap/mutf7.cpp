@@ -2,11 +2,14 @@
 
 #include <cstdint>
 
+#include "protocol/util/utf8.hpp"
+
 namespace imap_mcp::imap {
 
 namespace {
 
-constexpr char32_t replacement_char = 0xFFFD;
+// Qualified in full: encode() below has a parameter named utf8 that hides the namespace.
+constexpr char32_t replacement_char = imap_mcp::utf8::replacement_character;
 constexpr char32_t invalid_cp = 0xFFFFFFFF;
 
 /// The base64 alphabet of RFC 3501: ',' replaces '/' so names never contain a slash.
@@ -30,63 +33,16 @@ bool is_printable_ascii(char32_t cp) {
   return cp >= 0x20 && cp <= 0x7E;
 }
 
-/// Decodes one code point at pos and advances pos; returns invalid_cp (advancing one byte)
-/// for any ill-formed sequence.
+/// Decodes one code point at pos and advances pos; returns invalid_cp (advancing one byte, so
+/// the lenient encoder writes one U+FFFD per bad byte) for any ill-formed sequence.
 char32_t next_code_point(std::string_view s, std::size_t& pos) {
-  auto b0 = static_cast<unsigned char>(s[pos]);
-  if (b0 < 0x80) {
-    ++pos;
-    return b0;
-  }
-  std::size_t len;
-  char32_t cp;
-  char32_t min;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
+  const auto d = utf8::decode(s, pos);
+  if (!d.valid) {
     ++pos;
     return invalid_cp;
   }
-  if (pos + len > s.size()) {
-    ++pos;
-    return invalid_cp;
-  }
-  for (std::size_t i = 1; i < len; ++i) {
-    auto b = static_cast<unsigned char>(s[pos + i]);
-    if ((b & 0xC0) != 0x80) {
-      ++pos;
-      return invalid_cp;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++pos;
-    return invalid_cp;
-  }
-  pos += len;
-  return cp;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  pos += d.length;
+  return d.code_point;
 }
 
 /// Collects UTF-16 units and writes them as modified base64 without padding.
@@ -177,12 +133,7 @@ failure invalid(std::string what) {
 } // namespace
 
 bool is_valid_utf8(std::string_view text) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    if (next_code_point(text, pos) == invalid_cp)
-      return false;
-  }
-  return true;
+  return utf8::is_valid(text);
 }
 
 std::string encode_mailbox(std::string_view utf8) {
@@ -232,7 +183,8 @@ result<std::string> decode_mailbox(std::string_view in) {
         } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
           if (!high)
             return invalid("unpaired surrogate");
-          append_utf8(out, 0x10000 + ((char32_t(high) - 0xD800) << 10) + (char32_t(unit) - 0xDC00));
+          utf8::append(out,
+                       0x10000 + ((char32_t(high) - 0xD800) << 10) + (char32_t(unit) - 0xDC00));
           high = 0;
         } else {
           if (high)
@@ -242,7 +194,7 @@ result<std::string> decode_mailbox(std::string_view in) {
             return invalid("encoded printable ASCII character");
           if (unit == 0)
             return invalid("encoded NUL character");
-          append_utf8(out, unit);
+          utf8::append(out, unit);
         }
       }
       ++pos;

@@ -2,54 +2,13 @@
 
 #include <cstdint>
 
+#include "protocol/util/utf8.hpp"
+
 namespace imap_mcp::mime {
 
 namespace {
 
-constexpr std::string_view replacement = "\xEF\xBF\xBD";
-
-/// Length of the well-formed sequence starting at `i`, or 0 when the bytes there are
-/// ill-formed; `bad` receives how many bytes form the maximal ill-formed subpart.
-std::size_t sequence_length(std::string_view s, std::size_t i, std::size_t& bad) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  bad = 1;
-  if (b0 < 0x80)
-    return 1;
-  std::size_t need = 0;
-  unsigned char lower = 0x80, upper = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 1;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    need = 2;
-    if (b0 == 0xE0)
-      lower = 0xA0;
-    if (b0 == 0xED)
-      upper = 0x9F; // no surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    need = 3;
-    if (b0 == 0xF0)
-      lower = 0x90;
-    if (b0 == 0xF4)
-      upper = 0x8F;
-  } else {
-    return 0;
-  }
-  std::size_t j = i + 1;
-  for (std::size_t k = 0; k < need; ++k, ++j) {
-    if (j >= s.size()) {
-      bad = j - i;
-      return 0;
-    }
-    const auto b = static_cast<unsigned char>(s[j]);
-    if (b < lower || b > upper) {
-      bad = j - i;
-      return 0;
-    }
-    lower = 0x80;
-    upper = 0xBF;
-  }
-  return need + 1;
-}
+constexpr std::string_view replacement = utf8::replacement_bytes;
 
 // Windows-1252 0x80..0x9F; 0 marks the unassigned bytes.
 constexpr char16_t cp1252_high[32] = {
@@ -67,20 +26,7 @@ bool is_ascii(std::string_view s) {
 }
 
 bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    // Fast path over ASCII runs, which dominate mail text.
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t bad = 0;
-    const auto n = sequence_length(s, i, bad);
-    if (n == 0)
-      return false;
-    i += n;
-  }
-  return true;
+  return utf8::is_valid(s);
 }
 
 void append_repaired_utf8(std::string& out, std::string_view s) {
@@ -90,15 +36,14 @@ void append_repaired_utf8(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    std::size_t bad = 0;
-    const auto n = sequence_length(s, i, bad);
-    if (n != 0) {
-      i += n;
+    const auto d = utf8::decode(s, i);
+    if (d.valid) {
+      i += d.length;
       continue;
     }
     out.append(s.substr(run, i - run));
     out.append(replacement);
-    i += bad;
+    i += d.length; // the maximal ill-formed subpart: one U+FFFD for all of it
     run = i;
   }
   out.append(s.substr(run));
@@ -112,23 +57,7 @@ std::string repair_utf8(std::string_view s) {
 }
 
 void append_code_point(std::string& out, char32_t cp) {
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    out.append(replacement);
-  } else if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  utf8::append(out, cp);
 }
 
 void append_windows_1252(std::string& out, std::string_view bytes) {

@@ -4,11 +4,12 @@
 #include <string>
 #include <string_view>
 
-/// UTF-8 helpers shared by the MIME and HTML adapters.
+/// UTF-8 helpers shared by the MIME and HTML adapters. Decoding and encoding themselves live in
+/// protocol/util/utf8.hpp (imap_mcp::utf8); the functions here that overlap it forward to it.
 namespace imap_mcp::mime {
 
 /// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points beyond
-/// U+10FFFF).
+/// U+10FFFF); same as utf8::is_valid().
 bool is_valid_utf8(std::string_view s);
 
 /// True when every byte of `s` is below 0x80.
@@ -21,7 +22,7 @@ void append_repaired_utf8(std::string& out, std::string_view s);
 /// `s` with ill-formed sequences replaced by U+FFFD.
 std::string repair_utf8(std::string_view s);
 
-/// Appends one code point as UTF-8 (invalid code points become U+FFFD).
+/// Appends one code point as UTF-8 (invalid code points become U+FFFD); same as utf8::append().
 void append_code_point(std::string& out, char32_t cp);
 
 /// Appends Windows-1252 bytes as UTF-8 (the five unassigned bytes become U+FFFD).

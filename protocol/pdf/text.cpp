@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "protocol/util/utf8.hpp"
+
 namespace imap_mcp::pdf {
 
 namespace {
@@ -38,24 +40,6 @@ char_class classify(char32_t cp) {
   if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) // C0 (incl. NUL), DEL, C1
     return char_class::drop;
   return char_class::text;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 bool is_continuation(char c) {
@@ -104,7 +88,7 @@ std::string normalize_text(std::u16string_view utf16) {
         out += ' ';
       pending_breaks = 0;
       pending_space = false;
-      append_utf8(out, cp);
+      utf8::append(out, cp);
       break;
     }
   }
@@ -116,41 +100,7 @@ std::size_t count_code_points(std::string_view utf8) {
       std::count_if(utf8.begin(), utf8.end(), [](char c) { return !is_continuation(c); }));
 }
 
-bool is_valid_utf8(std::string_view bytes) {
-  std::size_t i = 0;
-  while (i < bytes.size()) {
-    const auto lead = static_cast<unsigned char>(bytes[i]);
-    std::size_t len = 0;
-    char32_t cp = 0;
-    if (lead < 0x80) {
-      len = 1;
-      cp = lead;
-    } else if ((lead & 0xE0) == 0xC0) {
-      len = 2;
-      cp = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-      len = 3;
-      cp = lead & 0x0F;
-    } else if ((lead & 0xF8) == 0xF0) {
-      len = 4;
-      cp = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > bytes.size())
-      return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      if (!is_continuation(bytes[i + k]))
-        return false;
-      cp = (cp << 6) | (static_cast<unsigned char>(bytes[i + k]) & 0x3F);
-    }
-    static constexpr char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < smallest[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += len;
-  }
-  return true;
-}
+bool is_valid_utf8(std::string_view bytes) { return utf8::is_valid(bytes); }
 
 std::size_t prefix_bytes(std::string_view utf8, std::size_t max_code_points) {
   std::size_t seen = 0;

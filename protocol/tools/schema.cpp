@@ -2,35 +2,14 @@
 
 #include <cmath>
 
+#include "protocol/util/utf8.hpp"
+
 namespace imap_mcp::tools {
 
 using json = nlohmann::json;
 
 std::optional<std::size_t> utf8_length(std::string_view text) {
-  std::size_t count = 0;
-  std::size_t i = 0;
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  while (i < n) {
-    unsigned char c = s[i];
-    std::size_t extra;
-    std::uint32_t cp;
-    if (c < 0x80) { extra = 0; cp = c; }
-    else if ((c & 0xE0) == 0xC0) { extra = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { extra = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { extra = 3; cp = c & 0x07; }
-    else return std::nullopt;
-    if (i + extra >= n && extra > 0) return std::nullopt;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (s[i + k] & 0x3F);
-    }
-    static const std::uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-    i += extra + 1;
-    ++count;
-  }
-  return count;
+  return utf8::length(text);
 }
 
 namespace {
