@@ -18,6 +18,9 @@ constexpr std::size_t read_chunk = 64 * 1024;
 /// Server texts are cut to this many bytes before they go into error messages.
 constexpr std::size_t max_server_text = 300;
 
+/// A mailbox name quoted in an error message is cut to this many bytes.
+constexpr std::size_t max_name_in_message = 100;
+
 char to_upper(char c) {
   return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c;
 }
@@ -47,16 +50,33 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-/// Makes a server text fit for an error message: control characters become spaces,
-/// Dovecot's timing suffix " (0.001 + 0.000 secs)." goes, long texts are cut on a UTF-8
-/// boundary, and the secret (if any) is masked.
-std::string clean_server_text(std::string_view text, std::string_view secret = {}) {
+/// Cuts a string to at most limit bytes on a UTF-8 boundary, marking the cut with "...".
+void cut_utf8(std::string& out, std::size_t limit) {
+  if (out.size() <= limit)
+    return;
+  std::size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80)
+    --cut;
+  out.resize(cut);
+  out += "...";
+}
+
+/// Control characters become spaces, so a text cannot break a log line or a message.
+std::string without_controls(std::string_view text, std::size_t reserve) {
   std::string out;
-  out.reserve(std::min(text.size(), max_server_text + 8));
+  out.reserve(std::min(text.size(), reserve + 8));
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
     out.push_back(u < 0x20 || u == 0x7F ? ' ' : c);
   }
+  return out;
+}
+
+/// Makes a server text fit for an error message: control characters become spaces,
+/// Dovecot's timing suffix " (0.001 + 0.000 secs)." goes, long texts are cut on a UTF-8
+/// boundary, and the secret (if any) is masked.
+std::string clean_server_text(std::string_view text, std::string_view secret = {}) {
+  std::string out = without_controls(text, max_server_text);
   if (out.size() > 7 && out.compare(out.size() - 7, 7, " secs).") == 0) {
     auto open = out.rfind(" (");
     if (open != std::string::npos &&
@@ -67,16 +87,45 @@ std::string clean_server_text(std::string_view text, std::string_view secret = {
     for (auto pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos))
       out.replace(pos, secret.size(), "<redacted>");
   }
-  if (out.size() > max_server_text) {
-    std::size_t cut = max_server_text;
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80)
-      --cut;
-    out.resize(cut);
-    out += "...";
-  }
+  cut_utf8(out, max_server_text);
   while (!out.empty() && out.back() == ' ')
     out.pop_back();
   return out;
+}
+
+/// A caller's mailbox name quoted for an error message. Names may be long (a tool accepts 256
+/// code points, up to 1 KiB of UTF-8) and the server's reason must stay readable next to them.
+std::string quoted_name(std::string_view name) {
+  std::string out = without_controls(name, max_name_in_message);
+  cut_utf8(out, max_name_in_message);
+  return "'" + out + "'";
+}
+
+/// Commands whose arguments include a mailbox name, by stage. Only their refusals can be
+/// about the name; the same codes on other commands (FETCH, STORE) mean something else.
+bool names_mailbox(std::string_view stage) {
+  constexpr std::array<std::string_view, 8> stages = {"select", "status", "create", "rename",
+                                                      "delete", "copy",   "move",   "append"};
+  return std::find(stages.begin(), stages.end(), stage) != stages.end();
+}
+
+/// Texts of servers that reject a mailbox name without an RFC 5530 code. Dovecot 2.3 sends
+/// "Mailbox name is not valid mUTF-7" bare; its other name checks carry [CANNOT], but older
+/// versions and other servers say the same in plain text.
+bool refuses_name(std::string_view text) {
+  constexpr std::array<std::string_view, 6> texts = {
+      "invalid mailbox name",        "mailbox name is not valid",
+      "not allowed in mailbox name", "not allowed in new mailbox name",
+      "mailbox name too long",       "mailbox name contains"};
+  return std::any_of(texts.begin(), texts.end(), [&](auto t) { return icontains(text, t); });
+}
+
+/// Texts of servers that report a missing mailbox without [NONEXISTENT] or [TRYCREATE]
+/// (Dovecot does so on SELECT, EXAMINE and STATUS).
+bool says_missing(std::string_view text) {
+  constexpr std::array<std::string_view, 4> texts = {"doesn't exist", "does not exist",
+                                                     "no such mailbox", "unknown mailbox"};
+  return std::any_of(texts.begin(), texts.end(), [&](auto t) { return icontains(text, t); });
 }
 
 /// The special-use attributes of RFC 6154, canonical spelling.
@@ -248,29 +297,48 @@ failure client::broken_failure(const char* stage) const {
   return make_failure(error_code::internal, std::move(message), stage, true);
 }
 
-failure client::command_failure(const tagged_status& t, const char* stage) const {
+failure client::command_failure(const tagged_status& t, const char* stage, std::string_view mailbox,
+                                std::string_view destination) const {
   std::string text = clean_server_text(t.text);
+  const bool about_mailbox = names_mailbox(stage);
   error_code code = error_code::internal;
   switch (t.code.kind) {
   case code_kind::nonexistent:
   case code_kind::trycreate:
     code = error_code::not_found;
     break;
+  case code_kind::cannot:
+    // RFC 5530: the operation can never succeed. On a command naming a mailbox that is the
+    // name (Dovecot: "Invalid mailbox name: Begins with '~'", "Character not allowed in
+    // mailbox name: '.'", "Mailbox name too long"), so the caller must change its input.
+    if (about_mailbox)
+      code = error_code::invalid_input;
+    break;
   default:
-    // Dovecot answers SELECT/EXAMINE/STATUS of a missing mailbox without [NONEXISTENT].
-    if ((std::string_view(stage) == "select" || std::string_view(stage) == "status") &&
-        (icontains(text, "doesn't exist") || icontains(text, "does not exist") ||
-         icontains(text, "no such mailbox") || icontains(text, "unknown mailbox")))
+    if (about_mailbox && refuses_name(text))
+      code = error_code::invalid_input;
+    else if (about_mailbox && says_missing(text))
       code = error_code::not_found;
     break;
   }
   bool retryable = t.code.kind == code_kind::unavailable || t.code.kind == code_kind::limit ||
                    t.code.kind == code_kind::inuse;
-  std::string message =
-      std::string("IMAP ") + upper(stage) + " failed: " +
-      (text.empty() ? std::string(t.status == status_kind::bad ? "the server rejected the command"
-                                                               : "the server refused the command")
-                    : text);
+  std::string message = std::string("IMAP ") + upper(stage) + " failed";
+  // A refused name is only actionable when the message says which name; the server's text
+  // often does not (Dovecot: "Invalid mailbox name: Begins with '~'").
+  if (code == error_code::invalid_input && !mailbox.empty()) {
+    bool is_destination = std::string_view(stage) == "copy" || std::string_view(stage) == "move" ||
+                          std::string_view(stage) == "append";
+    message += is_destination ? " for destination mailbox " : " for mailbox ";
+    message += quoted_name(mailbox);
+    if (!destination.empty())
+      message += " -> " + quoted_name(destination);
+  }
+  message += ": ";
+  message += text.empty()
+                 ? std::string(t.status == status_kind::bad ? "the server rejected the command"
+                                                            : "the server refused the command")
+                 : text;
   return make_failure(code, std::move(message), stage, retryable);
 }
 
@@ -457,12 +525,13 @@ result<tagged_status> client::run(command_builder& builder, const char* stage,
 }
 
 result<tagged_status> client::run_ok(command_builder& builder, const char* stage,
-                                     const data_handler& on_data) {
+                                     const data_handler& on_data, std::string_view mailbox,
+                                     std::string_view destination) {
   auto t = run(builder, stage, on_data);
   if (!t)
     return t;
   if (t->status != status_kind::ok)
-    return command_failure(*t, stage);
+    return command_failure(*t, stage, mailbox, destination);
   return t;
 }
 
@@ -620,7 +689,7 @@ result<mailbox_state> client::select(std::string_view mailbox, bool read_only) {
   command_builder b;
   b.atom(read_only ? "EXAMINE" : "SELECT").mailbox(mailbox);
   selecting_ = true;
-  auto t = run_ok(b, stage);
+  auto t = run_ok(b, stage, {}, mailbox);
   selecting_ = false;
   if (!t) {
     forget_selection();
@@ -644,10 +713,13 @@ result<status_data> client::status(std::string_view mailbox) {
   b.atom("STATUS").mailbox(mailbox).open();
   b.atom("MESSAGES").atom("UIDNEXT").atom("UIDVALIDITY").atom("UNSEEN").close();
   std::optional<status_data> found;
-  auto t = run_ok(b, stage, [&](response& r) {
-    if (auto* s = std::get_if<status_data>(&r))
-      found = std::move(*s);
-  });
+  auto t = run_ok(
+      b, stage,
+      [&](response& r) {
+        if (auto* s = std::get_if<status_data>(&r))
+          found = std::move(*s);
+      },
+      mailbox);
   if (!t)
     return t.error();
   if (!found)
@@ -658,7 +730,7 @@ result<status_data> client::status(std::string_view mailbox) {
 imap_mcp::status client::create(std::string_view mailbox) {
   command_builder b;
   b.atom("CREATE").mailbox(mailbox);
-  auto t = run_ok(b, "create");
+  auto t = run_ok(b, "create", {}, mailbox);
   if (!t)
     return t.error();
   return ok_status();
@@ -667,7 +739,7 @@ imap_mcp::status client::create(std::string_view mailbox) {
 imap_mcp::status client::rename(std::string_view from, std::string_view to) {
   command_builder b;
   b.atom("RENAME").mailbox(from).mailbox(to);
-  auto t = run_ok(b, "rename");
+  auto t = run_ok(b, "rename", {}, from, to);
   if (!t)
     return t.error();
   if (has_selection_) {
@@ -681,7 +753,7 @@ imap_mcp::status client::rename(std::string_view from, std::string_view to) {
 imap_mcp::status client::delete_mailbox(std::string_view mailbox) {
   command_builder b;
   b.atom("DELETE").mailbox(mailbox);
-  auto t = run_ok(b, "delete");
+  auto t = run_ok(b, "delete", {}, mailbox);
   if (!t)
     return t.error();
   if (has_selection_) {
@@ -891,7 +963,7 @@ copy_result client::copy_data(const response_code& code) const {
 result<copy_result> client::uid_copy(const sequence_set& uids, std::string_view mailbox) {
   command_builder b;
   b.atom("UID").atom("COPY").sequence(uids).mailbox(mailbox);
-  auto t = run_ok(b, "copy");
+  auto t = run_ok(b, "copy", {}, mailbox);
   if (!t)
     return t.error();
   return copy_data(t->code);
@@ -904,10 +976,13 @@ result<copy_result> client::uid_move(const sequence_set& uids, std::string_view 
     b.atom("UID").atom("MOVE").sequence(uids).mailbox(mailbox);
     // RFC 6851: COPYUID comes in an untagged OK before the expunges.
     std::optional<response_code> copyuid;
-    auto t = run_ok(b, stage, [&](response& r) {
-      if (auto* s = std::get_if<untagged_status>(&r); s && s->code.kind == code_kind::copyuid)
-        copyuid = s->code;
-    });
+    auto t = run_ok(
+        b, stage,
+        [&](response& r) {
+          if (auto* s = std::get_if<untagged_status>(&r); s && s->code.kind == code_kind::copyuid)
+            copyuid = s->code;
+        },
+        mailbox);
     if (!t)
       return t.error();
     return copy_data(copyuid ? *copyuid : t->code);
@@ -963,7 +1038,7 @@ result<append_result> client::append(std::string_view mailbox, std::span<const s
   if (!internaldate.empty())
     b.string(internaldate);
   b.literal(message);
-  auto t = run_ok(b, stage);
+  auto t = run_ok(b, stage, {}, mailbox);
   if (!t)
     return t.error();
   append_result out;

@@ -241,11 +241,17 @@ private:
 
   result<tagged_status> run(command_builder& builder, const char* stage,
                             const data_handler& on_data, bool sensitive = false);
+  /// run() that turns a NO or BAD into a failure; mailbox (and destination, for RENAME) are
+  /// the names the command carries, quoted when the server refuses them.
   result<tagged_status> run_ok(command_builder& builder, const char* stage,
-                               const data_handler& on_data = {});
+                               const data_handler& on_data = {}, std::string_view mailbox = {},
+                               std::string_view destination = {});
   imap_mcp::status read_response(response& out, const char* stage, std::string_view tag);
   void absorb(response& r);
-  failure command_failure(const tagged_status& t, const char* stage) const;
+  /// Maps a tagged NO/BAD to a failure: a missing mailbox is not_found, a name the server
+  /// refuses ([CANNOT] or its "invalid mailbox name" texts) is invalid_input naming it.
+  failure command_failure(const tagged_status& t, const char* stage, std::string_view mailbox = {},
+                          std::string_view destination = {}) const;
   failure broken_failure(const char* stage) const;
   literal_mode current_literal_mode() const;
   copy_result copy_data(const response_code& code) const;

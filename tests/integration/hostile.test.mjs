@@ -226,7 +226,10 @@ for (const [kind, open] of Object.entries(transports)) {
             const msg = await c.call(tool.name, args);
             assert.ok(msg.result, `${what}: a tool result, not a JSON-RPC error: ${JSON.stringify(msg).slice(0, 300)}`);
             const err = hardError(msg);
-            if (err && err.code === 'invalid_input') {
+            // invalid_input from our own checks comes before any IMAP traffic; a name the IMAP
+            // server refuses ([CANNOT]) is invalid_input too, but says which command it failed.
+            const serverRefusal = err && /^invalid input: IMAP \w+ failed/.test(err.message);
+            if (err && err.code === 'invalid_input' && !serverRefusal) {
               await new Promise((r) => setTimeout(r, 20));
               assert.deepEqual(proxy.snapshot(), before, `${what}: refused, so nothing may reach the IMAP server`);
               const named = err.message.includes(slot.name);
@@ -235,8 +238,9 @@ for (const [kind, open] of Object.entries(transports)) {
             }
             // Accepted: whatever the outcome (ok, soft issue, not_found), the call was answered
             // and the IMAP session is still in step with the server.
-            // A name the IMAP server itself refuses comes back as its refusal (internal).
-            assert.ok(!err || ['not_found', 'conflict'].includes(err.code) ||
+            // A name the IMAP server itself refuses comes back as its refusal: invalid_input
+            // when the name is the reason ([CANNOT]), internal for other refusals.
+            assert.ok(!err || ['not_found', 'conflict'].includes(err.code) || serverRefusal ||
               (err.code === 'internal' && /IMAP \w+ failed/.test(err.message)), `${what}: ${JSON.stringify(err)}`);
             accepted.push(what);
             await assertHealthy(c, what, { ping: false });

@@ -151,6 +151,47 @@ test('search arguments: every bound below, at and above its edge', async () => {
   assert.equal(e.code, 'not_found', e.message);
 });
 
+test('a mailbox name the server refuses is invalid_input naming it; nothing changes; the next call works', async () => {
+  // Dovecot 2.3 answers these SELECT/EXAMINEs with NO [CANNOT] (its Maildir++ layout forbids
+  // '.', a leading '~' and empty hierarchy levels); a name it merely lacks is NO without a code.
+  const names = (d) => d.mailboxes.map((m) => m.name).sort();
+  const before = names(await ok(server, 'imap_list_mailboxes', {}));
+  const refused = [
+    ['~nope', "invalid input: IMAP SELECT failed for mailbox '~nope': Invalid mailbox name: Begins with '~'"],
+    ['a/../b', "invalid input: IMAP SELECT failed for mailbox 'a/../b': Character not allowed in mailbox name: '.'"],
+    ['INBOX.old', "invalid input: IMAP SELECT failed for mailbox 'INBOX.old': Character not allowed in mailbox name: '.'"],
+    ['/INBOX', "invalid input: IMAP SELECT failed for mailbox '/INBOX': Invalid mailbox name: Begins with hierarchy separator"],
+    ['Dated//x', "invalid input: IMAP SELECT failed for mailbox 'Dated//x': Invalid mailbox name: Has adjacent hierarchy separators"],
+  ];
+  for (const [mailbox, message] of refused) {
+    const e = await hardError(server, 'imap_search_messages', { mailbox, limit: 1 });
+    assert.equal(e.code, 'invalid_input', e.message);
+    assert.equal(e.message, message);
+    assert.equal(e.details.stage, 'select');
+    assert.equal(e.details.retryable, undefined, 'a refused name is not worth retrying');
+    // The session that got the refusal serves the next call (and re-selects on its own).
+    const d = await ok(server, 'imap_search_messages', { mailbox: 'Dated', limit: 1 });
+    assert.equal(d.status, 'ok');
+    assert.equal(d.returned, 1);
+  }
+  // A long name is quoted cut short; the server's reason stays readable after it.
+  const long = '~' + 'é'.repeat(255);
+  let e = await hardError(server, 'imap_search_messages', { mailbox: long });
+  assert.equal(e.code, 'invalid_input', e.message);
+  assert.ok(e.message.length < 250, e.message);
+  assert.match(e.message, /^invalid input: IMAP SELECT failed for mailbox '~é+\.\.\.': Invalid mailbox name: Begins with '~'$/);
+  // Missing (valid) names stay not_found.
+  for (const mailbox of ['No/Such/Box', 'a~b', 'x'.repeat(256)]) {
+    e = await hardError(server, 'imap_search_messages', { mailbox });
+    assert.equal(e.code, 'not_found', `${mailbox.slice(0, 20)}: ${e.message}`);
+    assert.match(e.message, /^not found: IMAP SELECT failed: Mailbox doesn't exist: /);
+  }
+  // Nothing was created or renamed on the way.
+  assert.deepEqual(names(await ok(server, 'imap_list_mailboxes', {})), before);
+  const d = await ok(server, 'imap_search_messages', { mailbox: 'INBOX', limit: 1 });
+  assert.equal(d.total, 1000);
+});
+
 test('a summary carries every contract field, consistent with its message_id', async () => {
   const d = await ok(server, 'imap_search_messages', { mailbox: 'INBOX', limit: 5 });
   assert.equal(d.account_id, 'default');

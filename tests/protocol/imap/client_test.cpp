@@ -707,3 +707,183 @@ TEST_CASE("append sends flags, date and message, returns APPENDUID", "[client][a
   CHECK(bad_date.error().code == error_code::invalid_input);
   CHECK(h.server->finished());
 }
+
+// ---- refused and missing mailbox names ----------------------------------------------------------
+
+namespace {
+
+/// The client calls that carry a mailbox name, plus one that does not (store).
+enum class mailbox_op {
+  select,
+  examine,
+  status,
+  create,
+  remove,
+  rename,
+  copy,
+  move,
+  append,
+  store
+};
+
+/// Runs one call; the failure it returns, if any.
+std::optional<failure> run_mailbox_op(client& imap, mailbox_op op, const std::string& name,
+                                      const std::string& destination) {
+  auto outcome = [](const auto& r) -> std::optional<failure> {
+    if (r.ok())
+      return std::nullopt;
+    return r.error();
+  };
+  const auto one = sequence_set::range(7, 7);
+  static const std::vector<std::string> seen = {"\\Seen"};
+  switch (op) {
+  case mailbox_op::select:
+    return outcome(imap.select(name, false));
+  case mailbox_op::examine:
+    return outcome(imap.select(name, true));
+  case mailbox_op::status:
+    return outcome(imap.status(name));
+  case mailbox_op::create:
+    return outcome(imap.create(name));
+  case mailbox_op::remove:
+    return outcome(imap.delete_mailbox(name));
+  case mailbox_op::rename:
+    return outcome(imap.rename(name, destination));
+  case mailbox_op::copy:
+    return outcome(imap.uid_copy(one, name));
+  case mailbox_op::move:
+    return outcome(imap.uid_move(one, name));
+  case mailbox_op::append:
+    return outcome(imap.append(name, {}, "", "hello"));
+  case mailbox_op::store:
+    return outcome(imap.uid_store(one, "+FLAGS.SILENT", seen));
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+TEST_CASE("a mailbox name the server refuses is invalid_input naming it; a missing one not_found",
+          "[client][mailbox-names]") {
+  // Replies as Dovecot 2.3.19 sends them (recorded against scripts/imap-server), plus the
+  // plain-text variants other servers use and the refusals that must stay internal.
+  const std::string long_name(1000, 'a');
+  const std::string long_quoted = "'" + std::string(100, 'a') + "...'";
+  struct row {
+    mailbox_op op;
+    std::string name;
+    std::string destination;
+    std::string wire;  // the command after "A2 "
+    std::string reply; // the tagged answer after "A2 "
+    error_code code;
+    bool retryable;
+    std::string message; // the whole failure message
+  };
+  auto r = GENERATE_COPY(values<row>({
+      // [CANNOT]: Dovecot's checks of the name itself.
+      {mailbox_op::select, "~nope", "", "SELECT \"~nope\"",
+       "NO [CANNOT] Invalid mailbox name: Begins with '~' (0.001 + 0.000 secs).",
+       error_code::invalid_input, false,
+       "IMAP SELECT failed for mailbox '~nope': Invalid mailbox name: Begins with '~'"},
+      {mailbox_op::examine, "x/../y", "", "EXAMINE x/../y",
+       "NO [CANNOT] Character not allowed in mailbox name: '.' (0.001 + 0.000 secs).",
+       error_code::invalid_input, false,
+       "IMAP SELECT failed for mailbox 'x/../y': Character not allowed in mailbox name: '.'"},
+      {mailbox_op::status, "../x", "", "STATUS ../x (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)",
+       "NO [CANNOT] Character not allowed in mailbox name: '.' (0.001 + 0.000 secs).",
+       error_code::invalid_input, false,
+       "IMAP STATUS failed for mailbox '../x': Character not allowed in mailbox name: '.'"},
+      {mailbox_op::create, long_name, "", "CREATE " + long_name,
+       "NO [CANNOT] Mailbox name too long (0.001 + 0.000 secs).", error_code::invalid_input, false,
+       "IMAP CREATE failed for mailbox " + long_quoted + ": Mailbox name too long"},
+      {mailbox_op::create, "a\tb", "", "CREATE a&AAk-b",
+       "NO [CANNOT] Control characters not allowed in new mailbox names (0.001 + 0.000 secs).",
+       error_code::invalid_input, false,
+       "IMAP CREATE failed for mailbox 'a b': Control characters not allowed in new mailbox "
+       "names"},
+      {mailbox_op::remove, "x//y", "", "DELETE x//y",
+       "NO [CANNOT] Invalid mailbox name: Has adjacent hierarchy separators (0.001 + 0.000 "
+       "secs).",
+       error_code::invalid_input, false,
+       "IMAP DELETE failed for mailbox 'x//y': Invalid mailbox name: Has adjacent hierarchy "
+       "separators"},
+      {mailbox_op::rename, "Archive", "/x", "RENAME Archive /x",
+       "NO [CANNOT] Invalid mailbox name: Begins with hierarchy separator (0.001 + 0.000 secs).",
+       error_code::invalid_input, false,
+       "IMAP RENAME failed for mailbox 'Archive' -> '/x': Invalid mailbox name: Begins with "
+       "hierarchy separator"},
+      {mailbox_op::copy, "~x", "", "UID COPY 7 \"~x\"",
+       "NO [CANNOT] Invalid mailbox name: Begins with '~' (0.001 + 0.000 secs).",
+       error_code::invalid_input, false,
+       "IMAP COPY failed for destination mailbox '~x': Invalid mailbox name: Begins with '~'"},
+      {mailbox_op::move, "x.y", "", "UID MOVE 7 x.y",
+       "NO [CANNOT] Character not allowed in mailbox name: '.' (0.001 + 0.000 secs).",
+       error_code::invalid_input, false,
+       "IMAP MOVE failed for destination mailbox 'x.y': Character not allowed in mailbox name: "
+       "'.'"},
+      {mailbox_op::append, "~x", "", "APPEND \"~x\" {5+}\r\nhello",
+       "NO [CANNOT] Invalid mailbox name: Begins with '~' (0.001 + 0.000 secs).",
+       error_code::invalid_input, false,
+       "IMAP APPEND failed for destination mailbox '~x': Invalid mailbox name: Begins with '~'"},
+      // The same refusal in plain text, without a response code.
+      {mailbox_op::select, "Sp&m", "", "SELECT Sp&-m",
+       "NO Mailbox name is not valid mUTF-7 (0.001 + 0.000 secs).", error_code::invalid_input,
+       false, "IMAP SELECT failed for mailbox 'Sp&m': Mailbox name is not valid mUTF-7"},
+      {mailbox_op::create, "~x", "", "CREATE \"~x\"", "NO Invalid mailbox name.",
+       error_code::invalid_input, false,
+       "IMAP CREATE failed for mailbox '~x': Invalid mailbox name."},
+      // Missing mailboxes, with and without RFC 5530 codes, on every command that names one.
+      {mailbox_op::examine, "nope", "", "EXAMINE nope",
+       "NO Mailbox doesn't exist: nope (0.001 + 0.000 secs).", error_code::not_found, false,
+       "IMAP SELECT failed: Mailbox doesn't exist: nope"},
+      {mailbox_op::status, "nope", "", "STATUS nope (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)",
+       "NO No such mailbox", error_code::not_found, false, "IMAP STATUS failed: No such mailbox"},
+      {mailbox_op::remove, "nope", "", "DELETE nope", "NO Mailbox does not exist",
+       error_code::not_found, false, "IMAP DELETE failed: Mailbox does not exist"},
+      {mailbox_op::rename, "nope", "zz", "RENAME nope zz",
+       "NO [NONEXISTENT] Mailbox doesn't exist: nope (0.001 + 0.000 secs).", error_code::not_found,
+       false, "IMAP RENAME failed: Mailbox doesn't exist: nope"},
+      {mailbox_op::copy, "nope", "", "UID COPY 7 nope",
+       "NO [TRYCREATE] Mailbox doesn't exist: nope (0.001 + 0.000 secs).", error_code::not_found,
+       false, "IMAP COPY failed: Mailbox doesn't exist: nope"},
+      {mailbox_op::move, "nope", "", "UID MOVE 7 nope", "NO Unknown mailbox", error_code::not_found,
+       false, "IMAP MOVE failed: Unknown mailbox"},
+      {mailbox_op::append, "nope", "", "APPEND nope {5+}\r\nhello",
+       "NO Mailbox doesn't exist: nope", error_code::not_found, false,
+       "IMAP APPEND failed: Mailbox doesn't exist: nope"},
+      // Not about the name: these stay internal, with their retryable flags.
+      {mailbox_op::create, "Trash", "", "CREATE Trash",
+       "NO [ALREADYEXISTS] Mailbox already exists (0.001 + 0.000 secs).", error_code::internal,
+       false, "IMAP CREATE failed: Mailbox already exists"},
+      {mailbox_op::remove, long_name, "", "DELETE " + long_name,
+       "NO [SERVERBUG] Internal error occurred. Refer to server log for more information.",
+       error_code::internal, false,
+       "IMAP DELETE failed: Internal error occurred. Refer to server log for more information."},
+      {mailbox_op::remove, "INBOX", "", "DELETE INBOX", "NO INBOX can't be deleted",
+       error_code::internal, false, "IMAP DELETE failed: INBOX can't be deleted"},
+      {mailbox_op::select, "INBOX", "", "SELECT INBOX", "NO [UNAVAILABLE] Try again later",
+       error_code::internal, true, "IMAP SELECT failed: Try again later"},
+      {mailbox_op::create, "Busy", "", "CREATE Busy", "NO [INUSE] Mailbox is locked",
+       error_code::internal, true, "IMAP CREATE failed: Mailbox is locked"},
+      {mailbox_op::select, "INBOX", "", "SELECT INBOX", "BAD Error in IMAP command SELECT",
+       error_code::internal, false, "IMAP SELECT failed: Error in IMAP command SELECT"},
+      {mailbox_op::store, "", "", "UID STORE 7 +FLAGS.SILENT (\\Seen)",
+       "NO [CANNOT] Invalid mailbox name", error_code::internal, false,
+       "IMAP STORE failed: Invalid mailbox name"},
+  }));
+  INFO(r.wire.substr(0, 60));
+  auto h = logged_in({{"A2 " + r.wire + "\r\n", "A2 " + r.reply + "\r\n"},
+                      {"A3 NOOP\r\n", "A3 OK NOOP completed\r\n"}});
+  auto f = run_mailbox_op(*h.imap, r.op, r.name, r.destination);
+  INFO(h.server->mismatch());
+  REQUIRE(f.has_value());
+  CHECK(f->message == r.message);
+  CHECK(f->code == r.code);
+  CHECK(f->retryable == r.retryable);
+  CHECK(f->message.size() <= 500);
+  CHECK(f->message.find("secret") == std::string::npos);
+  // The refusal ends only that command: the session goes on.
+  CHECK_FALSE(h.imap->broken());
+  CHECK(h.imap->noop().ok());
+  CHECK(h.server->finished());
+}
