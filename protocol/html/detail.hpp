@@ -84,4 +84,9 @@ std::optional<std::string> safe_url(std::string_view url, bool for_src);
 /// The element's tag name as written in output (lower case).
 std::string_view tag_name(const GumboNode& element);
 
+/// Text or an attribute value as gumbo decoded it, made well-formed UTF-8. Gumbo's decoding of
+/// a numeric character reference whose number overflows (`&#12851128514;`) emits a lone lead
+/// byte; every other path yields valid UTF-8, so the copy is only made when needed.
+std::string_view well_formed(const char* gumbo_text, std::string& storage);
+
 } // namespace imap_mcp::html::detail

@@ -1,6 +1,8 @@
 // The allow-list: which elements, attributes and URLs survive sanitizing.
 
 #include "protocol/html/detail.hpp"
+#include "protocol/util/utf8.hpp"
+#include "protocol/mime/utf8.hpp"
 
 namespace imap_mcp::html::detail {
 
@@ -354,6 +356,14 @@ std::optional<std::string> safe_url(std::string_view url, bool for_src) {
 
 std::string_view tag_name(const GumboNode& element) {
   return gumbo_normalized_tagname(element.v.element.tag);
+}
+
+std::string_view well_formed(const char* gumbo_text, std::string& storage) {
+  const std::string_view text = gumbo_text != nullptr ? gumbo_text : "";
+  if (utf8::is_valid(text))
+    return text;
+  storage = mime::repair_utf8(text);
+  return storage;
 }
 
 } // namespace imap_mcp::html::detail

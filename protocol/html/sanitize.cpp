@@ -164,7 +164,8 @@ std::optional<std::string> start_tag(const GumboNode& node) {
     const std::string_view an = attr->name;
     if (!attribute_allowed(el.tag, an))
       continue;
-    std::string_view value = attr->value;
+    std::string repaired;
+    std::string_view value = well_formed(attr->value, repaired);
     std::optional<std::string> url;
     if (is_url_attribute(an)) {
       url = safe_url(value, an == "src");
@@ -225,9 +226,11 @@ sanitized run(std::string_view html, const html_limits& lim, std::size_t max_cha
       break;
     case GUMBO_NODE_TEXT:
     case GUMBO_NODE_WHITESPACE:
-    case GUMBO_NODE_CDATA:
-      w.text(node.v.text.text);
+    case GUMBO_NODE_CDATA: {
+      std::string repaired;
+      w.text(well_formed(node.v.text.text, repaired));
       break;
+    }
     case GUMBO_NODE_COMMENT:
     case GUMBO_NODE_TEMPLATE:
       break;

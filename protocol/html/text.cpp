@@ -183,7 +183,8 @@ private:
 
 std::string attribute(const GumboNode& node, const char* name) {
   const auto* a = gumbo_get_attribute(&node.v.element.attributes, name);
-  return a ? std::string(a->value) : std::string();
+  std::string repaired;
+  return a ? std::string(well_formed(a->value, repaired)) : std::string();
 }
 
 std::string_view trim_view(std::string_view s) {
@@ -267,7 +268,8 @@ std::string render(std::string_view html, const html_limits& lim) {
     }
     if (node.type == GUMBO_NODE_TEXT || node.type == GUMBO_NODE_WHITESPACE ||
         node.type == GUMBO_NODE_CDATA) {
-      b.text(node.v.text.text, pre > 0);
+      std::string repaired;
+      b.text(well_formed(node.v.text.text, repaired), pre > 0);
       continue;
     }
     if (node.type != GUMBO_NODE_ELEMENT)
