@@ -138,6 +138,8 @@ def main():
     for key, label, cmds in rows:
         w(f"- {label}: {cmds}.")
     w("")
+    w("Where the rest of the time goes (thread hand-overs on a 2-CPU virtual machine, the MIME stage, the PDF "
+      "reader process) and what was tried: [latency-analysis.md](latency-analysis.md).\n")
 
     # 2. Scaling.
     w("## Concurrent agents over HTTP\n")
