@@ -93,17 +93,7 @@ void child_main(int fd, std::string_view data, const pdf_limits& limits,
     fd = 3;
   }
   ::close_range(4, ~0U, 0);
-  // stdin, stdout and stderr lead nowhere: stdout may be the MCP channel, and poppler's last
-  // words ("Out of memory" before abort) are not worth a log line.
-  const int null_fd = ::open("/dev/null", O_RDWR);
-  for (int target = 0; target <= 2; ++target) {
-    if (null_fd >= 0)
-      ::dup2(null_fd, target);
-    else
-      ::close(target);
-  }
-  if (null_fd > 3)
-    ::close(null_fd);
+  detail::stdio_to_dev_null();
   rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);
   if (address_space_cap > 0) {
@@ -413,6 +403,18 @@ result<pdf_text> extract_text_isolated(std::string_view data, const pdf_limits& 
   } catch (...) {
   }
   ::_exit(4);
+}
+
+void detail::stdio_to_dev_null() noexcept {
+  const int null_fd = ::open("/dev/null", O_RDWR);
+  for (int target = 0; target <= 2; ++target) {
+    if (null_fd >= 0)
+      ::dup2(null_fd, target);
+    else
+      ::close(target);
+  }
+  if (null_fd > 2)
+    ::close(null_fd);
 }
 
 std::size_t detail::current_address_space() {

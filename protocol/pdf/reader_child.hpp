@@ -15,6 +15,11 @@ namespace imap_mcp::pdf::detail {
 [[noreturn]] void run_reader(int fd, std::string_view data, const pdf_limits& limits,
                              std::size_t address_space_cap) noexcept;
 
+/// Points stdin, stdout and stderr at /dev/null (closes them if it cannot be opened), in a
+/// reader or the zygote: stdout may be the MCP channel, and poppler's last words ("Out of memory"
+/// before abort) are not worth a log line. Async-signal-safe calls only.
+void stdio_to_dev_null() noexcept;
+
 /// Virtual size of the calling process in bytes, the base of a reader's address-space cap
 /// (0 if unknown). Uses stdio: call it before forking from a multithreaded process, never in a
 /// child of one.

@@ -352,13 +352,7 @@ void reap_readers(std::vector<lane>& lanes) {
     const int sfd = ::signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sfd < 0)
       ::_exit(7);
-    const int null_fd = ::open("/dev/null", O_RDWR);
-    for (int target = 0; target <= 2; ++target) {
-      if (null_fd >= 0)
-        ::dup2(null_fd, target);
-      else
-        ::close(target);
-    }
+    detail::stdio_to_dev_null();
     close_all_except({control, sfd});
     scrub_environment();
     detail::init_poppler(); // readers inherit a ready poppler (a constant built-in document)
