@@ -25,17 +25,8 @@ using imap_mcp::pdf::test::text_content;
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-double seconds_since(clock_type::time_point start) {
-  return std::chrono::duration<double>(clock_type::now() - start).count();
-}
-
-std::size_t open_descriptors() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
-    ++n;
-  return n;
-}
+using imap_mcp::pdf::test::descriptors_of;
+using imap_mcp::pdf::test::seconds_since;
 
 bool no_unreaped_children() {
   errno = 0;
@@ -190,14 +181,14 @@ TEST_CASE("isolated: no descriptor leaks, no zombies, stdout left alone", "[pdf]
   ::dup2(::fileno(capture), STDOUT_FILENO);
   std::fputs("x", stdout);
 
-  const std::size_t fds_before = open_descriptors();
+  const std::size_t fds_before = descriptors_of();
   int successes = 0;
   for (int i = 0; i < 10; ++i) {
     successes += extract_text_isolated(fixture("invoice.pdf"), {}, {}) ? 1 : 0;
     successes += extract_text_isolated(slow, quick, {}) ? 1 : 0; // killed at the deadline
     successes += extract_text_isolated(fixture("encrypted.pdf"), {}, {}) ? 0 : 1;
   }
-  const std::size_t fds_after = open_descriptors();
+  const std::size_t fds_after = descriptors_of();
 
   std::fflush(stdout);
   ::dup2(saved_stdout, STDOUT_FILENO);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -145,6 +146,19 @@ inline bool is_normalized(std::string_view s) {
          s.find(" \n") == std::string_view::npos && s.find("\n ") == std::string_view::npos &&
          (s.empty() ||
           (s.front() != '\n' && s.front() != ' ' && s.back() != '\n' && s.back() != ' '));
+}
+
+/// Seconds elapsed since `start` (steady clock).
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// Open descriptors of a process ("self" or a pid), from /proc/<pid>/fd.
+inline std::size_t descriptors_of(const std::string& pid = "self") {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/" + pid + "/fd"))
+    ++n;
+  return n;
 }
 
 } // namespace imap_mcp::pdf::test

@@ -37,19 +37,8 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-
-double seconds_since(clock_type::time_point start) {
-  return std::chrono::duration<double>(clock_type::now() - start).count();
-}
-
-std::size_t descriptors_of(const std::string& pid) {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/proc/" + pid + "/fd"))
-    ++n;
-  return n;
-}
-
-std::size_t own_descriptors() { return descriptors_of("self"); }
+using imap_mcp::pdf::test::descriptors_of;
+using imap_mcp::pdf::test::seconds_since;
 
 /// Pids of the live or zombie children of `parent`, from /proc/<pid>/stat.
 std::vector<pid_t> children_of(pid_t parent) {
@@ -359,7 +348,7 @@ TEST_CASE("zygote: many documents leak no descriptors, leave no zombies, leave s
   ::dup2(::fileno(capture), STDOUT_FILENO);
   std::fputs("x", stdout);
 
-  const std::size_t fds_before = own_descriptors();
+  const std::size_t fds_before = descriptors_of();
   const std::size_t zygote_fds_before = descriptors_of(zygote_pid);
   int successes = 0;
   for (int i = 0; i < 20; ++i) {
@@ -367,7 +356,7 @@ TEST_CASE("zygote: many documents leak no descriptors, leave no zombies, leave s
     successes += extract_text_isolated(slow, slow_limits(100), {}, {}, channel) ? 1 : 0;
     successes += extract_text_isolated(fixture("encrypted.pdf"), {}, {}, {}, channel) ? 0 : 1;
   }
-  const std::size_t fds_after = own_descriptors();
+  const std::size_t fds_after = descriptors_of();
   const std::size_t zygote_fds_after = descriptors_of(zygote_pid);
 
   std::fflush(stdout);
