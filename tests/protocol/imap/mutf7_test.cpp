@@ -4,29 +4,16 @@
 #include <string>
 
 #include "protocol/imap/mutf7.hpp"
+#include "protocol/util/utf8.hpp"
 
 using namespace imap_mcp;
 using namespace imap_mcp::imap;
 
 namespace {
 
-std::string utf8(char32_t cp) {
+std::string utf8_of(char32_t cp) {
   std::string out;
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  imap_mcp::utf8::append(out, cp); // tested on its own in tests/protocol/util
   return out;
 }
 
@@ -139,7 +126,7 @@ TEST_CASE("random Unicode names survive a round trip", "[mutf7]") {
         cp = astral(rng);
         break;
       }
-      name += utf8(cp);
+      name += utf8_of(cp);
     }
     std::string wire = encode_mailbox(name);
     for (char c : wire)
