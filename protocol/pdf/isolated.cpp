@@ -4,17 +4,22 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <initializer_list>
+#include <new>
 #include <optional>
 #include <string>
 
@@ -57,15 +62,12 @@ std::int32_t int_at(std::string_view payload, std::size_t index) {
 
 // ---- child ---------------------------------------------------------------------------------
 
-/// Writes a frame or ends the child: a parent that stopped reading has given up on it.
-void send_frame(int fd, char type, std::string_view payload) {
-  std::string frame(1, type);
-  const auto n = static_cast<std::uint32_t>(payload.size());
-  frame.append(reinterpret_cast<const char*>(&n), sizeof n);
-  frame.append(payload);
+/// Writes all of [data, data + size) or ends the child: a parent that stopped reading has given up
+/// on it. Async-signal-safe.
+void write_all(int fd, const char* data, std::size_t size) noexcept {
   std::size_t done = 0;
-  while (done < frame.size()) {
-    ssize_t w = ::write(fd, frame.data() + done, frame.size() - done);
+  while (done < size) {
+    ssize_t w = ::write(fd, data + done, size - done);
     if (w < 0 && errno == EINTR)
       continue;
     if (w <= 0)
@@ -73,6 +75,110 @@ void send_frame(int fd, char type, std::string_view payload) {
     done += static_cast<std::size_t>(w);
   }
 }
+
+/// The child's frames, written in batches. Every write wakes the worker thread that reads them;
+/// a write per frame made a short document cost a context switch per page, as much as the
+/// extraction itself. Batching must not hold back text where a kill at the deadline would lose
+/// it, so the batch is written
+/// - before a page, when it is older than batch_age or the deadline is less than deadline_margin
+///   away (the worker kills the child at the deadline; the child is then inside a page);
+/// - while a page runs longer than page_grace, by the handler of a periodic timer signal (every
+///   tick interval; the batch is untouched while a page runs, so the handler may write it; it
+///   only reads the clock and calls write and _exit);
+/// - with the result or failure, at the end.
+/// So text extracted before a page that outlives page_grace + tick < deadline_margin is out
+/// before that page can be killed. The child is single-threaded; this state is its own.
+namespace batch {
+constexpr auto batch_age = std::chrono::milliseconds(20);
+constexpr auto deadline_margin = std::chrono::milliseconds(5);
+constexpr auto page_grace = std::chrono::milliseconds(2);
+constexpr auto tick = std::chrono::milliseconds(2);
+
+int fd = -1;
+char* data = nullptr;
+std::size_t capacity = 0;
+volatile std::size_t size = 0; // written by the handler while a page runs, by the child otherwise
+volatile std::int64_t page_start_ns = 0; // of the running page; 0 between pages
+clock::time_point last_write;
+clock::time_point deadline;
+
+std::int64_t monotonic_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts); // async-signal-safe
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void write_out() noexcept {
+  const std::size_t n = size;
+  if (n == 0)
+    return;
+  write_all(fd, data, n);
+  size = 0;
+}
+
+extern "C" void on_tick(int) {
+  const std::int64_t started = page_start_ns;
+  if (started == 0 ||
+      monotonic_ns() - started < std::chrono::nanoseconds(page_grace).count())
+    return;
+  const int saved = errno;
+  write_out();
+  errno = saved;
+}
+
+void start(int out_fd, clock::time_point until) {
+  fd = out_fd;
+  deadline = until;
+  last_write = clock::now();
+  struct sigaction sa {};
+  sa.sa_handler = on_tick;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  ::sigaction(SIGALRM, &sa, nullptr);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(tick).count();
+  itimerval t{};
+  t.it_interval.tv_usec = static_cast<suseconds_t>(us);
+  t.it_value.tv_usec = static_cast<suseconds_t>(us);
+  ::setitimer(ITIMER_REAL, &t, nullptr);
+}
+
+/// Before a page: writes the batch when it is due, then hands it to the handler.
+void before_page() {
+  const auto now = clock::now();
+  if (now - last_write >= batch_age || deadline - now <= deadline_margin) {
+    write_out();
+    last_write = now;
+  }
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  page_start_ns = monotonic_ns();
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+
+/// After a page (the first hook that runs after it): the batch is the child's again.
+void after_page() {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  page_start_ns = 0;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+
+void append(char type, std::string_view payload) {
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  const std::size_t needed = size + 1 + sizeof n + payload.size();
+  if (needed > capacity) {
+    const std::size_t grown = std::max<std::size_t>({needed, capacity * 2, 65'536});
+    char* bigger = static_cast<char*>(std::realloc(data, grown));
+    if (bigger == nullptr)
+      throw std::bad_alloc();
+    data = bigger;
+    capacity = grown;
+  }
+  char* at = data + size;
+  *at = type;
+  std::memcpy(at + 1, &n, sizeof n);
+  std::memcpy(at + 1 + sizeof n, payload.data(), payload.size());
+  size = needed;
+}
+} // namespace batch
 
 void child_main(int fd, std::string_view data, const pdf_limits& limits,
                 std::size_t address_space_cap) {
@@ -101,20 +207,31 @@ void child_main(int fd, std::string_view data, const pdf_limits& limits,
     ::setrlimit(RLIMIT_AS, &cap);
   }
 
+  batch::start(fd, clock::now() + std::chrono::milliseconds(limits.deadline_ms));
   pdf_hooks hooks;
-  hooks.on_open = [fd](int total) { send_frame(fd, open_frame, ints({total})); };
-  hooks.on_text = [fd](std::string_view text) { send_frame(fd, text_frame, text); };
-  hooks.on_page = [fd](int done, int planned) {
-    send_frame(fd, page_frame, ints({done, planned}));
+  hooks.on_open = [](int total) { batch::append(open_frame, ints({total})); };
+  hooks.stop_requested = [] {
+    batch::before_page();
+    return false;
+  };
+  hooks.on_text = [](std::string_view text) {
+    batch::after_page();
+    batch::append(text_frame, text);
+  };
+  hooks.on_page = [](int done, int planned) {
+    batch::after_page();
+    batch::append(page_frame, ints({done, planned}));
   };
   auto r = extract_text(data, limits, hooks);
+  batch::after_page();
   if (r) {
-    send_frame(fd, result_frame, ints({r->pages_total, r->pages_read, r->truncated ? 1 : 0}));
+    batch::append(result_frame, ints({r->pages_total, r->pages_read, r->truncated ? 1 : 0}));
   } else {
-    send_frame(fd, failure_frame,
-               ints({static_cast<std::int32_t>(r.error().code), r.error().retryable ? 1 : 0}) +
-                   r.error().message);
+    batch::append(failure_frame,
+                  ints({static_cast<std::int32_t>(r.error().code), r.error().retryable ? 1 : 0}) +
+                      r.error().message);
   }
+  batch::write_out();
   ::_exit(0);
 }
 
@@ -356,7 +473,13 @@ result<pdf_text> run_isolated(std::string_view data, const pdf_limits& limits,
       return reader.error();
     if (reader->fd >= 0) {
       frame_outcome o = read_frames(reader->fd, deadline, limits, hooks);
-      const detail::zygote_exit ended = detail::finish_reader(*reader, !ends_by_itself(o));
+      if (ends_by_itself(o)) {
+        // The answer is complete and does not depend on how the process ends: its end is
+        // collected before the channel's next document instead of now.
+        detail::release_reader(*reader);
+        return conclude(o, limits, std::string());
+      }
+      const detail::zygote_exit ended = detail::finish_reader(*reader, true);
       if (ended.start_errno != 0)
         return isolated_failure(error_code::internal,
                                 std::string("cannot start the PDF reader: ") +

@@ -1,6 +1,7 @@
 #include "protocol/pdf/zygote.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -13,6 +14,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -26,6 +29,10 @@
 #include "protocol/util/log.hpp"
 
 extern char** environ;
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 // Linux 5.14; older C libraries lack the name
+#endif
 
 namespace imap_mcp::pdf {
 
@@ -231,6 +238,8 @@ struct lane {
   int fd = -1;
   pid_t reader = -1; // running reader of this lane, if any
   std::uint32_t id = 0;
+  pid_t spare = -1;  // the lane's next reader: forked and warmed up, waiting for its document
+  int spare_fd = -1; // our end of the spare's socket
 };
 
 /// Body of a reader forked by the zygote: maps the document and runs the common reader code.
@@ -244,7 +253,7 @@ struct lane {
     struct stat st {};
     if (::fstat(memfd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < req.data_size)
       ::_exit(5);
-    data = ::mmap(nullptr, req.data_size, PROT_READ, MAP_PRIVATE, memfd, 0);
+    data = ::mmap(nullptr, req.data_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, memfd, 0);
     if (data == MAP_FAILED)
       ::_exit(5);
   }
@@ -262,6 +271,110 @@ struct lane {
   const std::size_t cap = base > 0 ? base + req.max_memory : 0;
   detail::run_reader(pipe_fd,
                      std::string_view(static_cast<const char*>(data), req.data_size), limits, cap);
+}
+
+/// Heap a spare makes its own before its document arrives: a page touched for the first time
+/// costs a fault, and faults are the larger part of a fresh reader's time on virtual machines
+/// (10-40 us each on a paravirtualized MMU, against about 1 us per page populated in one call).
+/// A 20-page text document touches a few hundred KiB; larger ones fault beyond this as before.
+constexpr std::size_t spare_heap_bytes = 2u << 20;
+
+/// Grows the heap by spare_heap_bytes, populates those pages in one call and hands them back to
+/// malloc, which then serves the reader's allocations from them (the reader's allocations come
+/// from the heap, not from fresh mappings, and freed memory is kept: the process is short-lived).
+void populate_heap() {
+  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  void* block = std::malloc(spare_heap_bytes);
+  if (block == nullptr)
+    return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(block) & ~(page - 1);
+  const auto end = reinterpret_cast<std::uintptr_t>(block) + spare_heap_bytes;
+  // Linux 5.14 and later; elsewhere the pages fault in on use, as without a spare.
+  (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+  std::free(block);
+}
+
+/// Body of a spare: a reader forked before its document exists. It keeps nothing but its socket,
+/// extracts the built-in document once, so that the pages a real extraction writes to (heap,
+/// poppler's caches, the library data it binds) are already its own, then waits for its one
+/// document (with the spawn request, the frame pipe and the memfd) and reads it like any reader.
+/// This takes the fork, the start of the process and most of its first-touch page faults out of
+/// the time a caller waits. A spare reads exactly one document, as a directly spawned reader
+/// does; it leaves when its socket closes without one.
+[[noreturn]] void spare_main(int fd, pid_t zygote) noexcept {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != zygote)
+    ::_exit(6);
+  try {
+    close_all_except({fd});
+    (void)extract_text(warm_up_pdf, pdf_limits{});
+    populate_heap();
+    request req;
+    std::vector<int> fds;
+    const ssize_t n = receive_message(fd, req, fds);
+    if (n != static_cast<ssize_t>(sizeof req) || req.kind != request_kind::spawn ||
+        fds.size() != 2)
+      ::_exit(0);
+    ::close(fd);
+    reader_main(fds[0], fds[1], req, zygote);
+  } catch (...) {
+  }
+  ::_exit(8);
+}
+
+/// Forks the lane's spare unless it has one; false (errno set) when it cannot.
+bool fork_spare(lane& l, pid_t self) {
+  if (l.spare > 0)
+    return true;
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return false;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(sv[0]);
+    spare_main(sv[1], self);
+  }
+  const int err = errno;
+  ::close(sv[1]);
+  if (pid < 0) {
+    ::close(sv[0]);
+    errno = err;
+    return false;
+  }
+  l.spare = pid;
+  l.spare_fd = sv[0];
+  return true;
+}
+
+/// Forgets the lane's spare and ends it (a spare whose socket closes leaves by itself; the kill
+/// makes it immediate). It is reaped with the others and reported to nobody.
+void drop_spare(lane& l) {
+  if (l.spare_fd >= 0)
+    ::close(l.spare_fd);
+  if (l.spare > 0)
+    ::kill(l.spare, SIGKILL);
+  l.spare = -1;
+  l.spare_fd = -1;
+}
+
+/// Gives a document (the spawn request with its pipe and memfd) to the lane's spare, forking one
+/// first when there is none. Returns the reader's pid, or -errno.
+pid_t hand_over(lane& l, const request& req, const std::vector<int>& fds, pid_t self) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!fork_spare(l, self))
+      return -errno;
+    const bool sent = send_message(l.spare_fd, req, {fds[0], fds[1]});
+    const pid_t pid = l.spare;
+    ::close(l.spare_fd);
+    l.spare_fd = -1;
+    l.spare = -1;
+    if (sent)
+      return pid;
+    // The spare died while it waited (it is reaped with the others): fork a fresh one.
+  }
+  return -EAGAIN;
 }
 
 void send_reply(int fd, reply_kind kind, std::uint32_t id, std::int32_t value) {
@@ -289,11 +402,9 @@ bool serve_lane(lane& l, pid_t self) {
     if (fds.size() != 2 || l.reader > 0) {
       send_reply(l.fd, reply_kind::started, req.id, l.reader > 0 ? -EBUSY : -EINVAL);
     } else {
-      const pid_t pid = ::fork();
-      if (pid == 0)
-        reader_main(fds[0], fds[1], req, self);
+      const pid_t pid = hand_over(l, req, fds, self);
       if (pid < 0) {
-        send_reply(l.fd, reply_kind::started, req.id, -errno);
+        send_reply(l.fd, reply_kind::started, req.id, pid);
       } else {
         l.reader = pid;
         l.id = req.id;
@@ -305,25 +416,34 @@ bool serve_lane(lane& l, pid_t self) {
   return true;
 }
 
-/// Reaps every ended reader and reports it on its lane.
-void reap_readers(std::vector<lane>& lanes) {
+/// Reaps every ended reader and reports it on its lane, then forks the lane's next spare (after
+/// the report, so that the worker waiting for it is not kept waiting). A spare that died while
+/// waiting is only forgotten: the next document forks a new one.
+void reap_readers(std::vector<lane>& lanes, pid_t self) {
   for (;;) {
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0)
       return;
-    for (auto& l : lanes)
+    for (auto& l : lanes) {
       if (l.reader == pid) {
         send_reply(l.fd, reply_kind::exited, l.id, status);
         l.reader = -1;
+        (void)fork_spare(l, self);
+      } else if (l.spare == pid) {
+        l.spare = -1;
+        drop_spare(l);
       }
+    }
   }
 }
 
 [[noreturn]] void leave(std::vector<lane>& lanes) {
-  for (auto& l : lanes)
+  for (auto& l : lanes) {
     if (l.reader > 0)
       ::kill(l.reader, SIGKILL);
+    drop_spare(l);
+  }
   while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
   }
   ::_exit(0);
@@ -376,7 +496,7 @@ void reap_readers(std::vector<lane>& lanes) {
         signalfd_siginfo info;
         while (::read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         }
-        reap_readers(lanes);
+        reap_readers(lanes, self);
       }
       // Lanes before control: a request sent just before the server closed still gets served.
       for (std::size_t i = lanes.size(); i-- > 0;) {
@@ -385,6 +505,7 @@ void reap_readers(std::vector<lane>& lanes) {
         if (!serve_lane(lanes[i], self)) {
           if (lanes[i].reader > 0)
             ::kill(lanes[i].reader, SIGKILL); // reaped by reap_readers, reported to nobody
+          drop_spare(lanes[i]);
           ::close(lanes[i].fd);
           lanes.erase(lanes.begin() + static_cast<std::ptrdiff_t>(i));
         }
@@ -397,9 +518,10 @@ void reap_readers(std::vector<lane>& lanes) {
           close_all(fds);
           leave(lanes);
         }
-        if (req.kind == request_kind::open_channel && fds.size() == 1)
+        if (req.kind == request_kind::open_channel && fds.size() == 1) {
           lanes.push_back(lane{fds[0]});
-        else
+          (void)fork_spare(lanes.back(), self); // failing here, the first document forks it
+        } else
           close_all(fds);
       }
     }
@@ -543,6 +665,73 @@ failure start_failure(const char* what) {
                       "pdf", true);
 }
 
+/// Closes the channel and gives up on its zygote (one warning naming `why`).
+detail::zygote_exit lose_channel(zygote_channel& channel, const char* why) {
+  if (channel.fd >= 0)
+    ::close(channel.fd);
+  channel.fd = -1;
+  channel.unreported = 0;
+  channel.process->give_up(why);
+  return detail::zygote_exit{};
+}
+
+/// Waits for the zygote's report on reader `id` of `channel` (its end, or its failed start),
+/// asking for a kill first when `kill`, or when the grace passes without a report. A zygote
+/// that still does not answer is given up (the result is not known). The caller holds busy.
+detail::zygote_exit await_report(zygote_channel& channel, std::uint32_t id, bool kill,
+                                 std::chrono::milliseconds grace) {
+  detail::zygote_exit out;
+  bool kill_sent = false;
+  auto send_kill = [&] {
+    kill_sent = true;
+    return send_message(channel.fd, request{request_kind::kill, id});
+  };
+  if (kill && !send_kill())
+    return lose_channel(channel, "its channel is closed");
+  auto until = zygote_clock::now() + grace;
+  for (;;) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(until - zygote_clock::now()).count();
+    pollfd p{channel.fd, POLLIN, 0};
+    const int ready = left > 0 ? ::poll(&p, 1, static_cast<int>(std::min<long long>(left, INT32_MAX)))
+                               : 0;
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready < 0)
+      return lose_channel(channel, "its channel failed");
+    if (ready == 0) {
+      // A reader that sent its result but does not end, or a zygote that does not answer: kill
+      // once, then give up on the zygote.
+      if (kill_sent)
+        return lose_channel(channel, "it did not report a reader's end in time");
+      if (!send_kill())
+        return lose_channel(channel, "its channel is closed");
+      until = zygote_clock::now() + grace;
+      continue;
+    }
+    reply r;
+    std::vector<int> fds;
+    const ssize_t n = receive_message(channel.fd, r, fds);
+    close_all(fds);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      continue;
+    if (n <= 0)
+      return lose_channel(channel, "its channel is closed");
+    if (r.id != id)
+      continue; // a late reply about an earlier document
+    if (r.kind == reply_kind::started && r.value < 0) {
+      out.known = true;
+      out.start_errno = -r.value;
+      return out;
+    }
+    if (r.kind == reply_kind::exited) {
+      out.known = true;
+      out.status = r.value;
+      return out;
+    }
+  }
+}
+
 } // namespace
 
 result<detail::zygote_reader>
@@ -553,6 +742,12 @@ detail::start_reader(zygote_channel& channel, std::string_view data, const pdf_l
   reader.channel = &channel;
   reader.grace = grace;
   std::unique_lock<std::mutex> hold(channel.busy);
+  if (channel.fd >= 0 && !channel.process->lost && channel.unreported != 0) {
+    // The previous reader was released with its answer; the zygote forks this lane's next
+    // reader only once it has reported that one's end.
+    const std::uint32_t previous = std::exchange(channel.unreported, 0);
+    (void)await_report(channel, previous, false, grace);
+  }
   if (channel.fd < 0 || channel.process->lost)
     return reader; // unavailable: fd stays -1
   const int memfd = document_memfd(data);
@@ -589,71 +784,26 @@ detail::start_reader(zygote_channel& channel, std::string_view data, const pdf_l
 }
 
 detail::zygote_exit detail::finish_reader(zygote_reader& reader, bool kill) {
-  zygote_exit out;
   if (reader.fd < 0)
-    return out;
+    return {};
+  ::close(reader.fd);
+  reader.fd = -1;
+  const zygote_exit out = await_report(*reader.channel, reader.id, kill, reader.grace);
+  reader.hold = {};
+  return out;
+}
+
+void detail::release_reader(zygote_reader& reader) {
+  if (reader.fd < 0)
+    return;
   ::close(reader.fd);
   reader.fd = -1;
   zygote_channel& channel = *reader.channel;
-  auto lose = [&](const char* why) {
-    if (channel.fd >= 0)
-      ::close(channel.fd);
-    channel.fd = -1;
-    channel.process->give_up(why);
-    reader.hold = {};
-    return zygote_exit{};
-  };
-  bool kill_sent = false;
-  auto send_kill = [&] {
-    kill_sent = true;
-    return send_message(channel.fd, request{request_kind::kill, reader.id});
-  };
-  if (kill && !send_kill())
-    return lose("its channel is closed");
-  auto until = zygote_clock::now() + reader.grace;
-  for (;;) {
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(until - zygote_clock::now()).count();
-    pollfd p{channel.fd, POLLIN, 0};
-    const int ready = left > 0 ? ::poll(&p, 1, static_cast<int>(std::min<long long>(left, INT32_MAX)))
-                               : 0;
-    if (ready < 0 && errno == EINTR)
-      continue;
-    if (ready < 0)
-      return lose("its channel failed");
-    if (ready == 0) {
-      // A reader that sent its result but does not end, or a zygote that does not answer: kill
-      // once, then give up on the zygote.
-      if (kill_sent)
-        return lose("it did not report a reader's end in time");
-      if (!send_kill())
-        return lose("its channel is closed");
-      until = zygote_clock::now() + reader.grace;
-      continue;
-    }
-    reply r;
-    std::vector<int> fds;
-    const ssize_t n = receive_message(channel.fd, r, fds);
-    close_all(fds);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      continue;
-    if (n <= 0)
-      return lose("its channel is closed");
-    if (r.id != reader.id)
-      continue; // a late reply about an earlier document
-    if (r.kind == reply_kind::started && r.value < 0) {
-      out.known = true;
-      out.start_errno = -r.value;
-      break;
-    }
-    if (r.kind == reply_kind::exited) {
-      out.known = true;
-      out.status = r.value;
-      break;
-    }
-  }
+  if (send_message(channel.fd, request{request_kind::kill, reader.id}))
+    channel.unreported = reader.id;
+  else
+    (void)lose_channel(channel, "its channel is closed");
   reader.hold = {};
-  return out;
 }
 
 } // namespace imap_mcp::pdf

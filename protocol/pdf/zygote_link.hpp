@@ -46,6 +46,9 @@ public:
   std::mutex busy;    // held for a whole document: one in flight per channel
   int fd = -1;        // the server's end (SOCK_SEQPACKET); -1 once closed; guarded by busy
   std::uint32_t next_id = 1;
+  /// A released reader (release_reader) whose end the zygote has not reported yet; 0 if none.
+  /// Collected before the channel's next document. Guarded by busy.
+  std::uint32_t unreported = 0;
   std::shared_ptr<detail::zygote_process> process;
 };
 
@@ -95,5 +98,12 @@ result<zygote_reader> start_reader(zygote_channel& channel, std::string_view dat
 /// within the grace), waits for the zygote's report, closes the pipe and releases the channel.
 /// A zygote that does not answer within the grace is killed and given up.
 zygote_exit finish_reader(zygote_reader& reader, bool kill);
+
+/// Ends a reader whose answer is complete (its result or failure frame arrived) without waiting
+/// for its process to go: asks the zygote to kill it (it has nothing left to do but leave, and
+/// must not linger whatever it is), closes the pipe and releases the channel at once. The
+/// zygote's report is collected by the channel's next start_reader, within the grace, so the
+/// caller does not wait for the teardown of the reader's address space.
+void release_reader(zygote_reader& reader);
 
 } // namespace imap_mcp::pdf::detail

@@ -71,6 +71,44 @@ bool is_running(pid_t pid) {
          stat[paren + 2] != 'X';
 }
 
+/// Whether process `pid` holds a pipe: a reader writes its frames to one; a spare (a reader
+/// forked in advance, still waiting for its document) holds only its socket.
+bool holds_pipe(pid_t pid) {
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::error_code link_ec;
+    if (fs::read_symlink(it->path(), link_ec).string().rfind("pipe:", 0) == 0)
+      return true;
+  }
+  return false;
+}
+
+/// The zygote's children that are reading a document (live, holding their frame pipe).
+std::vector<pid_t> readers_of(pid_t zygote_pid) {
+  std::vector<pid_t> out;
+  for (pid_t child : children_of(zygote_pid))
+    if (is_running(child) && holds_pipe(child))
+      out.push_back(child);
+  return out;
+}
+
+/// The zygote's children once it has settled (waits up to 5 s): exactly one waiting spare per
+/// lane, every reader gone and reaped. Empty if it does not settle.
+std::vector<pid_t> settled_spares(pid_t zygote_pid, std::size_t lanes) {
+  for (int i = 0; i < 500; ++i) {
+    auto children = children_of(zygote_pid);
+    const bool spares_only =
+        children.size() == lanes && std::all_of(children.begin(), children.end(), [](pid_t c) {
+          return is_running(c) && !holds_pipe(c);
+        });
+    if (spares_only)
+      return children;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return {};
+}
+
 /// Whether the writable memory of process `pid` contains `needle` (regions over 256 MB, such
 /// as sanitizer shadow memory, are skipped).
 bool writable_memory_holds(const std::string& pid, const std::string& needle) {
@@ -175,7 +213,7 @@ TEST_CASE("zygote: same results as in-process extraction", "[pdf][zygote]") {
   REQUIRE(all);
   CHECK(pages == std::vector<std::pair<int, int>>{{1, 5}, {2, 5}, {3, 5}, {4, 5}, {5, 5}});
   CHECK(streamed == all->text);
-  CHECK(children_of(z->pid()).empty());
+  CHECK(settled_spares(z->pid(), 1).size() == 1); // every reader reaped, a spare waiting
 }
 
 TEST_CASE("zygote: a slow page is cut at the deadline and the next document is served",
@@ -191,7 +229,7 @@ TEST_CASE("zygote: a slow page is cut at the deadline and the next document is s
   CHECK(got->pages_read == 1);
   CHECK(got->truncated);
   CHECK(elapsed < 3.0);
-  CHECK(children_of(z->pid()).empty()); // the killed reader was reaped by the zygote
+  CHECK(settled_spares(z->pid(), 1).size() == 1); // the killed reader was reaped by the zygote
 
   auto zero = extract_text_isolated(fixture("invoice.pdf"), slow_limits(0), {}, {}, channel);
   REQUIRE_FALSE(zero);
@@ -211,7 +249,7 @@ TEST_CASE("zygote: a reader that crashes is reported with its signal", "[pdf][zy
   std::atomic<bool> done{false};
   std::thread crasher([&] {
     while (!done) {
-      auto readers = children_of(zygote_pid);
+      auto readers = readers_of(zygote_pid);
       if (!readers.empty()) {
         ::kill(readers.front(), SIGSEGV);
         return;
@@ -229,7 +267,7 @@ TEST_CASE("zygote: a reader that crashes is reported with its signal", "[pdf][zy
   CHECK(got.error().code == error_code::internal);
   CHECK(got.error().message == "the PDF reader ended unexpectedly (signal 11)");
   CHECK(elapsed < 5.0);
-  CHECK(children_of(zygote_pid).empty());
+  CHECK(settled_spares(zygote_pid, 1).size() == 1);
 
   auto next = extract_text_isolated(fixture("invoice.pdf"), {}, {}, {}, channel);
   CHECK(next.ok());
@@ -251,7 +289,7 @@ TEST_CASE("zygote: the memory cap ends a greedy reader with a failure", "[pdf][z
   REQUIRE_FALSE(got);
   CHECK(got.error().code == error_code::internal);
   CHECK(elapsed < 15.0);
-  CHECK(children_of(z->pid()).empty());
+  CHECK(settled_spares(z->pid(), 1).size() == 1);
 }
 
 TEST_CASE("zygote: killed mid-document, the caller gets its text and later documents fork "
@@ -264,7 +302,7 @@ TEST_CASE("zygote: killed mid-document, the caller gets its text and later docum
   std::vector<pid_t> readers_at_kill;
   pdf_hooks hooks;
   hooks.on_page = [&](int, int) {
-    readers_at_kill = children_of(zygote_pid);
+    readers_at_kill = readers_of(zygote_pid);
     ::kill(zygote_pid, SIGKILL); // page 1 is in; page 2 would take the reader ~45 s
   };
   const auto start = clock_type::now();
@@ -348,6 +386,7 @@ TEST_CASE("zygote: many documents leak no descriptors, leave no zombies, leave s
   ::dup2(::fileno(capture), STDOUT_FILENO);
   std::fputs("x", stdout);
 
+  REQUIRE(settled_spares(z->pid(), 1).size() == 1);
   const std::size_t fds_before = descriptors_of();
   const std::size_t zygote_fds_before = descriptors_of(zygote_pid);
   int successes = 0;
@@ -356,6 +395,7 @@ TEST_CASE("zygote: many documents leak no descriptors, leave no zombies, leave s
     successes += extract_text_isolated(slow, slow_limits(100), {}, {}, channel) ? 1 : 0;
     successes += extract_text_isolated(fixture("encrypted.pdf"), {}, {}, {}, channel) ? 0 : 1;
   }
+  REQUIRE(settled_spares(z->pid(), 1).size() == 1);
   const std::size_t fds_after = descriptors_of();
   const std::size_t zygote_fds_after = descriptors_of(zygote_pid);
 
@@ -368,7 +408,6 @@ TEST_CASE("zygote: many documents leak no descriptors, leave no zombies, leave s
   CHECK(successes == 60);
   CHECK(fds_after == fds_before);
   CHECK(zygote_fds_after == zygote_fds_before);
-  CHECK(children_of(z->pid()).empty());
   CHECK(no_zombie_children());
   CHECK(stdout_bytes == 1);
 }
@@ -411,7 +450,7 @@ TEST_CASE("zygote: two channels carry documents at the same time", "[pdf][zygote
   for (auto& t : workers)
     t.join();
   CHECK(right == 50);
-  CHECK(children_of(z->pid()).empty());
+  CHECK(settled_spares(z->pid(), 2).size() == 2);
 }
 
 TEST_CASE("zygote: holds none of our descriptors and writes nowhere", "[pdf][zygote]") {
@@ -422,19 +461,108 @@ TEST_CASE("zygote: holds none of our descriptors and writes nowhere", "[pdf][zyg
   open(*z);
   // Served a document: its set-up is done.
   REQUIRE(extract_text_isolated(fixture("invoice.pdf"), {}, {}, {}, channel).ok());
+  REQUIRE(settled_spares(z->pid(), 2).size() == 2);
   const std::string dir = "/proc/" + std::to_string(z->pid()) + "/fd";
   std::vector<std::string> targets;
   for (const auto& entry : fs::directory_iterator(dir))
     targets.push_back(fs::read_symlink(entry.path()).string());
   std::fclose(ours);
-  // stdin, stdout, stderr -> /dev/null; control socket, signalfd, two channels.
-  CHECK(targets.size() == 7);
+  // stdin, stdout, stderr -> /dev/null; control socket, signalfd, two channels, the sockets
+  // of the two spares.
+  CHECK(targets.size() == 9);
   for (int fd = 0; fd <= 2; ++fd)
     CHECK(fs::read_symlink(dir + "/" + std::to_string(fd)) == "/dev/null");
   const auto sockets = std::count_if(targets.begin(), targets.end(), [](const std::string& t) {
     return t.rfind("socket:", 0) == 0;
   });
-  CHECK(sockets == 3);
+  CHECK(sockets == 5);
+  // A spare holds only its socket besides stdin, stdout and stderr on /dev/null.
+  for (pid_t spare : children_of(z->pid())) {
+    std::vector<std::string> held;
+    for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(spare) + "/fd"))
+      held.push_back(fs::read_symlink(entry.path()).string());
+    std::sort(held.begin(), held.end());
+    CAPTURE(held);
+    REQUIRE(held.size() == 4);
+    CHECK(held[0] == "/dev/null");
+    CHECK(held[2] == "/dev/null");
+    CHECK(held[3].rfind("socket:", 0) == 0);
+  }
+}
+
+TEST_CASE("zygote: each document is read by a spare forked before it, used once",
+          "[pdf][zygote]") {
+  auto z = start_zygote();
+  zygote_channel* channel = open(*z);
+  const pid_t zygote_pid = z->pid();
+  std::vector<pid_t> spares = settled_spares(zygote_pid, 1);
+  REQUIRE(spares.size() == 1);
+  // Page 1 arrives while the reader is still busy with page 2 (cut at the deadline): the
+  // process reading it can be seen then.
+  const std::string slow = slow_document();
+  std::vector<pid_t> used;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<pid_t> reading;
+    pdf_hooks hooks;
+    hooks.on_page = [&](int, int) { reading = readers_of(zygote_pid); };
+    auto got = extract_text_isolated(slow, slow_limits(300), {}, hooks, channel);
+    REQUIRE(got);
+    CHECK(got->text == "Before the slow page");
+    CHECK(reading == spares); // the spare that waited before the call read the document
+    used.push_back(spares.front());
+    spares = settled_spares(zygote_pid, 1);
+    REQUIRE(spares.size() == 1);
+    CHECK(std::find(used.begin(), used.end(), spares.front()) == used.end()); // a fresh one
+  }
+
+  // A spare that died while it waited (and was reaped) is replaced when the next document
+  // comes. (One killed at the very moment its document is handed over ends like a reader
+  // killed mid-document: the caller gets an internal error.)
+  const std::string multipage = fixture("multipage.pdf");
+  const std::string expected = extract_text(multipage, {})->text;
+  ::kill(spares.front(), SIGKILL);
+  for (int i = 0; i < 500 && !children_of(zygote_pid).empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(children_of(zygote_pid).empty());
+  auto after = extract_text_isolated(multipage, {}, {}, {}, channel);
+  REQUIRE(after);
+  CHECK(after->text == expected);
+  CHECK(settled_spares(zygote_pid, 1).size() == 1);
+  CHECK(::waitpid(zygote_pid, nullptr, WNOHANG) == 0); // the zygote carries on
+}
+
+TEST_CASE("zygote: text read before a slow page reaches the caller when the reader is killed",
+          "[pdf][zygote]") {
+  // Forty quick pages, then one that takes poppler about 45 s: the reader sends its frames in
+  // batches, and the batch with the quick pages must be out before the kill at the deadline.
+  std::vector<std::string> pages;
+  std::string expected;
+  for (int i = 1; i <= 40; ++i) {
+    pages.push_back(text_content("Quick page " + std::to_string(i)));
+    expected += (i > 1 ? "\n\n" : "") + std::string("Quick page ") + std::to_string(i);
+  }
+  pages.push_back(scattered_text_content(1'000'000));
+  const std::string document = build_pdf(pages);
+  auto z = start_zygote();
+  zygote_channel* channel = open(*z);
+  std::vector<int> progress;
+  pdf_hooks hooks;
+  hooks.on_page = [&](int done, int) { progress.push_back(done); };
+  for (int deadline_ms : {300, 1'000}) {
+    CAPTURE(deadline_ms);
+    progress.clear();
+    auto got = extract_text_isolated(document, slow_limits(deadline_ms), {}, hooks, channel);
+    REQUIRE(got);
+    CHECK(got->text == expected);
+    CHECK(got->pages_read == 40);
+    CHECK(got->pages_total == 41);
+    CHECK(got->truncated);
+    CHECK(progress.size() == 40);
+  }
+  // Without the zygote (a direct fork), the same.
+  auto direct = extract_text_isolated(document, slow_limits(300), {}, {});
+  REQUIRE(direct);
+  CHECK(direct->text == expected);
 }
 
 TEST_CASE("zygote: blanks the server's configuration values in its environment",
