@@ -1,7 +1,6 @@
 #include "protocol/pdf/zygote.hpp"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -15,7 +14,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -29,10 +27,6 @@
 #include "protocol/util/log.hpp"
 
 extern char** environ;
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 // Linux 5.14; older C libraries lack the name
-#endif
 
 namespace imap_mcp::pdf {
 
@@ -273,29 +267,6 @@ struct lane {
                      std::string_view(static_cast<const char*>(data), req.data_size), limits, cap);
 }
 
-/// Heap a spare makes its own before its document arrives: a page touched for the first time
-/// costs a fault, and faults are the larger part of a fresh reader's time on virtual machines
-/// (10-40 us each on a paravirtualized MMU, against about 1 us per page populated in one call).
-/// A 20-page text document touches a few hundred KiB; larger ones fault beyond this as before.
-constexpr std::size_t spare_heap_bytes = 2u << 20;
-
-/// Grows the heap by spare_heap_bytes, populates those pages in one call and hands them back to
-/// malloc, which then serves the reader's allocations from them (the reader's allocations come
-/// from the heap, not from fresh mappings, and freed memory is kept: the process is short-lived).
-void populate_heap() {
-  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  ::mallopt(M_TRIM_THRESHOLD, 512 << 20);
-  void* block = std::malloc(spare_heap_bytes);
-  if (block == nullptr)
-    return;
-  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto begin = reinterpret_cast<std::uintptr_t>(block) & ~(page - 1);
-  const auto end = reinterpret_cast<std::uintptr_t>(block) + spare_heap_bytes;
-  // Linux 5.14 and later; elsewhere the pages fault in on use, as without a spare.
-  (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
-  std::free(block);
-}
-
 /// Body of a spare: a reader forked before its document exists. It keeps nothing but its socket,
 /// extracts the built-in document once, so that the pages a real extraction writes to (heap,
 /// poppler's caches, the library data it binds) are already its own, then waits for its one
@@ -310,7 +281,6 @@ void populate_heap() {
   try {
     close_all_except({fd});
     (void)extract_text(warm_up_pdf, pdf_limits{});
-    populate_heap();
     request req;
     std::vector<int> fds;
     const ssize_t n = receive_message(fd, req, fds);
