@@ -65,6 +65,16 @@ std::uint64_t status_kb(int pid, const char* key) {
   return 0;
 }
 
+/// Pss of a process from /proc/<pid>/smaps_rollup (kB); nullopt when it cannot be read.
+std::optional<std::uint64_t> pss_kb(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.compare(0, 4, "Pss:") == 0)
+      return std::strtoull(line.c_str() + 4, nullptr, 10);
+  return std::nullopt;
+}
+
 /// pid -> ppid of every process (the kernel here has no /proc/<pid>/task/<tid>/children).
 std::map<int, std::vector<int>> children_map() {
   std::map<int, std::vector<int>> out;
@@ -96,7 +106,9 @@ std::optional<tree_sample> sample_with(int root, const std::map<int, std::vector
     if (!s)
       continue;
     t.cpu_seconds += s->cpu_seconds;
-    t.rss_kb += status_kb(pid, "VmRSS");
+    const std::uint64_t rss = status_kb(pid, "VmRSS");
+    t.rss_kb += rss;
+    t.pss_kb += pss_kb(pid).value_or(rss);
     ++t.processes;
     if (auto it = kids.find(pid); it != kids.end())
       todo.insert(todo.end(), it->second.begin(), it->second.end());
@@ -145,6 +157,7 @@ void tree_monitor::sample_all() {
     }
     e.cpu_last = s->cpu_seconds;
     e.report.peak_rss_kb = std::max(e.report.peak_rss_kb, s->rss_kb);
+    e.report.peak_pss_kb = std::max(e.report.peak_pss_kb, s->pss_kb);
     e.report.root_hwm_kb = s->root_hwm_kb;
     e.report.end_rss_kb = s->rss_kb;
     e.report.max_processes = std::max(e.report.max_processes, s->processes);

@@ -20,8 +20,12 @@ struct tree_sample {
   /// Summing the children's fields too counts processes that already exited and were reaped
   /// inside the tree (their time moved to the parent's cutime/cstime) exactly once.
   double cpu_seconds = 0;
-  /// VmRSS summed over the tree.
+  /// VmRSS summed over the tree (pages shared between its processes count once per process).
   std::uint64_t rss_kb = 0;
+  /// Proportional set size summed over the tree: each shared page is split among the
+  /// processes that map it, so the sum is the tree's real footprint (a forked helper that
+  /// shares most of its pages adds little). VmRSS for a process whose smaps_rollup is unreadable.
+  std::uint64_t pss_kb = 0;
   /// VmHWM (peak RSS) of the root process.
   std::uint64_t root_hwm_kb = 0;
   /// VmRSS of the root process.
@@ -44,6 +48,7 @@ public:
     int pid = 0;
     double cpu_seconds = 0;        ///< between start() and stop()
     std::uint64_t peak_rss_kb = 0; ///< highest sampled tree RSS
+    std::uint64_t peak_pss_kb = 0; ///< highest sampled tree PSS
     std::uint64_t root_hwm_kb = 0; ///< root's VmHWM at the end (its true peak)
     std::uint64_t end_rss_kb = 0;
     int max_processes = 0;

@@ -175,6 +175,7 @@ json build_report(const run_result& r, const load_options& o) {
                      {"pid", p.pid},
                      {"cpu_seconds", p.cpu_seconds},
                      {"peak_rss_kb", p.peak_rss_kb},
+                     {"peak_pss_kb", p.peak_pss_kb},
                      {"root_hwm_kb", p.root_hwm_kb},
                      {"end_rss_kb", p.end_rss_kb},
                      {"max_processes", p.max_processes},
@@ -267,7 +268,8 @@ std::string render_table(const json& report) {
   for (const auto& p : report["processes"])
     out << p["role"].get<std::string>() << " (pid " << p["pid"].get<int>()
         << "): " << fmt(p["cpu_seconds"].get<double>()) << " CPU s, peak RSS "
-        << p["peak_rss_kb"].get<std::uint64_t>() / 1024 << " MB (tree of up to "
+        << p["peak_rss_kb"].get<std::uint64_t>() / 1024 << " MB, PSS "
+        << p["peak_pss_kb"].get<std::uint64_t>() / 1024 << " MB (tree of up to "
         << p["max_processes"].get<int>() << " processes; main process peak "
         << p["root_hwm_kb"].get<std::uint64_t>() / 1024 << " MB)\n";
   out << "harness: " << fmt(report["harness_cpu_seconds"].get<double>()) << " CPU s\n";

@@ -110,6 +110,8 @@ test('HTTP: 5 agents for 6 s, complete and error-free, stops by itself', async (
   const server = r.processes.find((p) => p.role === 'server');
   const imap = r.processes.find((p) => p.role === 'imap_server');
   assert.ok(server.cpu_seconds > 0 && server.peak_rss_kb > 1000 && server.root_hwm_kb > 1000);
+  // PSS splits shared pages: at least one process' worth, at most the RSS sum.
+  assert.ok(server.peak_pss_kb > 1000 && server.peak_pss_kb <= server.peak_rss_kb);
   assert.ok(imap.cpu_seconds > 0 && imap.max_processes > 1);
   assert.ok(r.startup.ready_ms > 0 && r.startup.first_call_ms >= r.startup.ready_ms);
   assert.equal(r.operations.initialize.count, 5);

@@ -32,6 +32,7 @@ run_result sample_run() {
   p.pid = 42;
   p.cpu_seconds = 1.5;
   p.peak_rss_kb = 20480;
+  p.peak_pss_kb = 12288;
   p.root_hwm_kb = 20000;
   p.max_processes = 1;
   r.processes.push_back(p);
@@ -66,6 +67,7 @@ TEST_CASE("the report has every field the docs promise", "[load][report]") {
   }
   CHECK(j["processes"][0]["cpu_seconds"] == 1.5);
   CHECK(j["processes"][0]["peak_rss_kb"] == 20480);
+  CHECK(j["processes"][0]["peak_pss_kb"] == 12288);
   CHECK(j["startup"]["ready_ms"] == 80);
   CHECK(j["startup"]["first_call_ms"] == 120);
 }
