@@ -25,6 +25,12 @@ struct slot {
   std::uint64_t job = 0;
   deadline_type deadline{};
   caf::typed_response_promise<imap_reply> rp;
+  /// The connection ended while its job was in flight (its down message came first). CAF 0.17
+  /// delivers down messages ahead of ordinary ones already queued, so a connection that answered
+  /// its job and then ended (a failed login, a session the server closed) has its answer right
+  /// behind: the slot stays until that answer, the bounce of a job it never answered, or the
+  /// job's deadline, and goes then.
+  bool closed = false;
 };
 
 struct queued {
@@ -91,6 +97,16 @@ slot* find_slot(account_state& st, int index) {
   for (auto& s : st.slots)
     if (s.index == index) return &s;
   return nullptr;
+}
+
+/// Drops the slot of a connection that has ended.
+void erase_slot(account_state& st, int index) {
+  for (auto it = st.slots.begin(); it != st.slots.end(); ++it)
+    if (it->index == index) {
+      st.slots.erase(it);
+      ++st.restarts;
+      return;
+    }
 }
 
 /// Forgets a connection for good: cut its socket (it may be blocked in I/O), stop the actor,
@@ -166,9 +182,13 @@ void run_on(account_ptr self, slot& s, queued item) {
         if (reply.error && is_connect_stage(*reply.error)) on_connect_failure(self, *reply.error);
         else if (!reply.error || reply.error->stage != "connect") st.consecutive_failures = 0;
         auto rp = sl->rp;
-        sl->busy = false;
-        sl->rp = {};
-        sl->last_used = clock_type::now();
+        if (sl->closed || reply.connection_ended) {
+          erase_slot(st, index);
+        } else {
+          sl->busy = false;
+          sl->rp = {};
+          sl->last_used = clock_type::now();
+        }
         rp.deliver(std::move(reply));
         dispatch(self);
       },
@@ -219,7 +239,12 @@ void dispatch(account_ptr self) {
       auto control = std::make_shared<connection_control>();
       auto actor = spawn_imap_connection(self->system(), params, control);
       self->monitor(actor);
-      st.slots.push_back(slot{params.index, actor, control, false, now});
+      slot fresh;
+      fresh.index = params.index;
+      fresh.actor = actor;
+      fresh.control = control;
+      fresh.last_used = now;
+      st.slots.push_back(std::move(fresh));
       idle = &st.slots.back();
     }
     if (idle == nullptr) break;
@@ -242,9 +267,12 @@ account_actor::behavior_type account(account_ptr self, std::shared_ptr<const set
     for (auto it = st.slots.begin(); it != st.slots.end(); ++it)
       if (it->actor.address() == msg.source) {
         LOG_DEBUG("account", st.account->id << ": connection " << it->index << " closed");
+        if (it->busy && !st.stopping) {
+          it->closed = true; // its answer, or the bounce of its job, is queued behind this
+          return;
+        }
         if (it->busy)
-          it->rp.deliver(fail(make_failure(error_code::internal, "IMAP connection stopped unexpectedly",
-                                           "connection", true)));
+          it->rp.deliver(fail(make_failure(error_code::internal, "server is shutting down", "shutdown", true)));
         st.slots.erase(it);
         ++st.restarts;
         break;

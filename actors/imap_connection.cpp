@@ -117,7 +117,7 @@ imap_connection_actor::behavior_type imap_connection(connection_ptr self, connec
       if (!st.client) {
         if (auto opened = open_session(st); !opened) {
           self->quit();
-          return imap_reply{opened.error(), {}};
+          return imap_reply{opened.error(), {}, true};
         }
       }
       imap_reply reply;
@@ -150,6 +150,7 @@ imap_connection_actor::behavior_type imap_connection(connection_ptr self, connec
         // The session is gone (BYE, reset, timeout): never reuse it.
         drop_session(st);
         self->quit();
+        reply.connection_ended = true;
       }
       return reply;
     },

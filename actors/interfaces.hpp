@@ -71,6 +71,9 @@ struct imap_job {
 struct imap_reply {
   std::optional<failure> error;
   std::any value;
+  /// The connection that ran the job has ended with it (its session failed to open, or was
+  /// lost): it takes no further job. Its down message may come later than the next job would.
+  bool connection_ended = false;
 };
 
 /// Work for the MIME parser pool: render one fetched message.

@@ -111,6 +111,22 @@ test('wrong password is auth_failed and never echoes the password', async () => 
   assert.ok(!s.stderr().includes(SECRET));
 });
 
+test('wrong password under concurrent calls: every call is auth_failed, none internal', async () => {
+  // A connection whose login fails answers its job and ends; its end reaches the account ahead
+  // of the answer when the account is busy (CAF delivers down messages first). The answer must
+  // still be the one given, and it must start the back-off.
+  for (let round = 0; round < 3; round++) {
+    const s = await started(dovecotEnv({ MAIL_IMAP_DEFAULT_MAX_CONNECTIONS: '8' }, { pass: SECRET }));
+    const calls = [];
+    for (let i = 0; i < 60; i++) calls.push(i % 2 ? call(s, 'imap_list_mailboxes', {}, 60000) : call(s, 'imap_search_messages', { mailbox: 'INBOX' }, 60000));
+    const results = await Promise.all(calls);
+    const codes = results.map((r) => (r.isError ? envelope(r).error.code : 'ok'));
+    assert.deepEqual([...new Set(codes)], ['auth_failed'], `round ${round}: ${JSON.stringify(codes)}`);
+    await stop(s);
+    assert.ok(!s.lines.join('\n').includes(SECRET));
+  }
+});
+
 test('connection failures: closed port, silent listener, plaintext server, insecure config', async () => {
   const closed = await freePort();
   const silent = await listener(() => {}); // accepts, never speaks
