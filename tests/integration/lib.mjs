@@ -2,6 +2,7 @@
 // MCP TypeScript SDK (installed by scripts/setup into a project-local node_modules).
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
+import { after } from 'node:test';
 import path from 'node:path';
 
 export const binary = process.env.IMAP_MCP_BINARY;
@@ -45,8 +46,22 @@ export async function connectSdk(env, args = []) {
 }
 
 /// A raw line-level stdio session: send lines, await responses by id.
+/// Servers spawned by rawServer that have not exited. A test that fails before it stops its
+/// server must not leave it running: the test file's process would wait for it, and the suite
+/// would hang until ctest's timeout instead of reporting the failure. This hook runs before the
+/// files' own teardown (it is registered first), so it only arms a timer: whatever is still
+/// running 15 s later is killed (the timer itself keeps nobody waiting).
+const liveServers = new Set();
+after(() => {
+  setTimeout(() => {
+    for (const child of liveServers) child.kill('SIGKILL');
+  }, 15000).unref();
+});
+
 export function rawServer(env, args = []) {
   const child = spawn(binary, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  liveServers.add(child);
+  child.on('exit', () => liveServers.delete(child));
   let stdout = '';
   let stderr = '';
   const messages = [];
