@@ -435,7 +435,7 @@ status load_http(const env_map& env, settings& s) {
 
   // Checked whatever the transport: a stdio run with an exposed listen address is a
   // misconfiguration waiting for the day someone switches to http.
-  if (!is_loopback_host(h.host) && h.tokens.empty())
+  if (!net_address::is_loopback(h.host) && h.tokens.empty())
     return invalid(tokens_var + " (or " + file_var + ") is required when " + listen_var +
                    " is not a loopback address" + got(listen_var, h.host));
   return ok_status();
@@ -641,21 +641,6 @@ result<listen_address> parse_listen_address(const std::string& text) {
   out.host = std::move(split->host);
   out.port = *split->port;
   return out;
-}
-
-bool is_loopback_host(const std::string& host) {
-  if (lower(host) == "localhost")
-    return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_LOOPBACK(&v6))
-      return true;
-    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
-  }
-  return false;
 }
 
 bool is_secret_name(const std::string& name) {

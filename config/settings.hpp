@@ -108,9 +108,6 @@ struct listen_address {
 /// --listen. The failure message says what is expected, without a variable name.
 result<listen_address> parse_listen_address(const std::string& text);
 
-/// True for 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) and "localhost".
-bool is_loopback_host(const std::string& host);
-
 /// True for names whose values are secrets (*_PASS, *_TOKEN, *_KEY, *_SECRET, ...).
 bool is_secret_name(const std::string& name);
 

@@ -5,6 +5,7 @@
 
 #include "config/defaults.hpp"
 #include "config/settings.hpp"
+#include "protocol/util/hostport.hpp"
 
 namespace imap_mcp::load {
 
@@ -389,7 +390,7 @@ result<load_options> parse_options(const std::vector<std::string>& args) {
     auto u = parse_http_url(o.url);
     if (!u)
       return u.error();
-    if (!o.allow_remote && !is_loopback_host(u->host))
+    if (!o.allow_remote && !net_address::is_loopback(u->host))
       return bad("--url host '" + u->host +
                  "' is not a loopback address; pass --allow-remote to load a remote server");
   }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config/settings.hpp"
+#include "protocol/util/hostport.hpp"
 #include "load/channels.hpp"
 #include "load/proc.hpp"
 #include "load/raw_imap.hpp"
@@ -395,7 +396,7 @@ status check_imap_target(const settings& s, const load_options& o) {
                         "account '" + o.account_id +
                             "' is not configured (MAIL_IMAP_<ACCOUNT>_HOST...)",
                         "options");
-  if (!o.allow_remote && !is_loopback_host(account->host))
+  if (!o.allow_remote && !net_address::is_loopback(account->host))
     return make_failure(
         error_code::invalid_input,
         "the account's IMAP host '" + account->host +

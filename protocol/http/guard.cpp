@@ -30,7 +30,7 @@ bool same_host(const std::string& a, const std::string& b) {
 } // namespace
 
 bool listen_info::loopback() const {
-  return is_loopback_name(host);
+  return net_address::is_loopback(host);
 }
 
 bool listen_info::wildcard() const {
@@ -50,28 +50,12 @@ std::optional<host_port> parse_host_header(std::string_view value) {
   return host_port{lower(split->host), split->port};
 }
 
-bool is_loopback_name(std::string_view host) {
-  const std::string h = lower(host);
-  if (h == "localhost")
-    return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, h.c_str(), &v4) == 1)
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_LOOPBACK(&v6))
-      return true;
-    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
-  }
-  return false;
-}
-
 bool host_allowed(std::string_view host_header, const listen_info& listen) {
   auto hp = parse_host_header(host_header);
   if (!hp)
     return false;
   if (listen.loopback())
-    return is_loopback_name(hp->host);
+    return net_address::is_loopback(hp->host);
   if (listen.wildcard())
     return true;
   return same_host(hp->host, listen.host);

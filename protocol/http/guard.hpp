@@ -30,9 +30,6 @@ struct host_port {
 /// nullopt when malformed (empty, bad port, stray characters).
 std::optional<host_port> parse_host_header(std::string_view value);
 
-/// True for localhost, 127.0.0.0/8 and ::1 (also as ::ffff:127.x.y.z).
-bool is_loopback_name(std::string_view host);
-
 /// DNS-rebinding protection for the Host header: on a loopback listener the Host must
 /// name a loopback address; on a specific address it must name that address; a wildcard
 /// listener accepts any Host (bearer tokens are mandatory there).

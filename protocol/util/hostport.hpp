@@ -29,4 +29,9 @@ struct host_port {
 /// callers decide whether it may be shown).
 result<host_port> split_host_port(std::string_view text);
 
+/// True when `host` names the local machine's loopback: "localhost" (any case), 127.0.0.0/8,
+/// ::1, or ::ffff:127.x.y.z. Used for the HTTP listener's DNS-rebinding guard, the rule that a
+/// listener beyond loopback needs tokens, and the load harness's refusal of remote targets.
+bool is_loopback(std::string_view host);
+
 } // namespace imap_mcp::net_address

@@ -54,24 +54,12 @@ TEST_CASE("MAIL_IMAP_HTTP_LISTEN", "[http]") {
   }
 }
 
-TEST_CASE("parse_listen_address and is_loopback_host", "[http]") {
+TEST_CASE("parse_listen_address", "[http]") {
   auto v6 = parse_listen_address("[2001:db8::1]:443");
   REQUIRE(v6);
   CHECK(v6->host == "2001:db8::1");
   CHECK(v6->port == 443);
   CHECK_FALSE(parse_listen_address("example.com"));
-
-  for (const char* host : {"127.0.0.1", "127.255.255.254", "127.0.0.53", "::1", "0:0:0:0:0:0:0:1",
-                           "::ffff:127.0.0.1", "localhost", "LOCALHOST"}) {
-    INFO(host);
-    CHECK(is_loopback_host(host));
-  }
-  for (const char* host :
-       {"0.0.0.0", "::", "128.0.0.1", "10.0.0.1", "192.168.1.1", "::2", "::ffff:10.0.0.1",
-        "example.com", "localhost.example.com", "127.0.0.1.nip.io", ""}) {
-    INFO(host);
-    CHECK_FALSE(is_loopback_host(host));
-  }
 }
 
 TEST_CASE("binding beyond loopback needs a token", "[http]") {

@@ -6,6 +6,7 @@
 
 using imap_mcp::error_code;
 using imap_mcp::net_address::split_host_port;
+namespace net_address = imap_mcp::net_address;
 
 TEST_CASE("hostport: split_host_port takes host, host:port and bracketed IPv6", "[hostport]") {
   struct row {
@@ -88,5 +89,19 @@ TEST_CASE("hostport: failures say what is wrong without echoing the text", "[hos
     REQUIRE_FALSE(hp.ok());
     CHECK_THAT(hp.error().message, Catch::Contains(r.says));
     CHECK_THAT(hp.error().message, !Catch::Contains("secret"));
+  }
+}
+
+TEST_CASE("hostport: is_loopback takes localhost, 127.0.0.0/8 and ::1 only", "[hostport]") {
+  for (const char* host : {"127.0.0.1", "127.255.255.254", "127.0.0.53", "::1", "0:0:0:0:0:0:0:1",
+                           "::ffff:127.0.0.1", "localhost", "LOCALHOST", "LocalHost"}) {
+    INFO(host);
+    CHECK(net_address::is_loopback(host));
+  }
+  for (const char* host :
+       {"0.0.0.0", "::", "128.0.0.1", "10.0.0.1", "192.168.1.1", "::2", "::ffff:10.0.0.1",
+        "example.com", "localhost.example.com", "127.0.0.1.nip.io", "[::1]", "127.1", "", " localhost"}) {
+    INFO(host);
+    CHECK_FALSE(net_address::is_loopback(host));
   }
 }
