@@ -742,9 +742,7 @@ detail::start_reader(zygote_channel& channel, std::string_view data, const pdf_l
   ::close(memfd);
   if (!sent) {
     ::close(pipe_fds[0]);
-    ::close(channel.fd);
-    channel.fd = -1;
-    channel.process->give_up("its channel is closed");
+    (void)lose_channel(channel, "its channel is closed");
     return reader; // unavailable
   }
   reader.fd = pipe_fds[0];
