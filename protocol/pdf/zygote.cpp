@@ -41,7 +41,7 @@ using detail::zygote_clock;
 // from the server, started and exited from the zygote.
 
 enum class request_kind : std::uint32_t { open_channel = 1, spawn = 2, kill = 3 };
-enum class reply_kind : std::uint32_t { started = 1, exited = 2 };
+enum class reply_kind : std::uint32_t { started = 1, exited = 2, ready = 3 }; // ready: spare to zygote
 
 struct request {
   request_kind kind{};
@@ -234,6 +234,7 @@ struct lane {
   std::uint32_t id = 0;
   pid_t spare = -1;  // the lane's next reader: forked and warmed up, waiting for its document
   int spare_fd = -1; // our end of the spare's socket
+  bool spare_ready = false; // the spare finished its warm-up (it said so on its socket)
 };
 
 /// Body of a reader forked by the zygote: maps the document and runs the common reader code.
@@ -281,6 +282,8 @@ struct lane {
   try {
     close_all_except({fd});
     (void)extract_text(warm_up_pdf, pdf_limits{});
+    if (!send_message(fd, reply{reply_kind::ready, 0, 0}))
+      ::_exit(0);
     request req;
     std::vector<int> fds;
     const ssize_t n = receive_message(fd, req, fds);
@@ -315,6 +318,7 @@ bool fork_spare(lane& l, pid_t self) {
   }
   l.spare = pid;
   l.spare_fd = sv[0];
+  l.spare_ready = false;
   return true;
 }
 
@@ -327,24 +331,43 @@ void drop_spare(lane& l) {
     ::kill(l.spare, SIGKILL);
   l.spare = -1;
   l.spare_fd = -1;
+  l.spare_ready = false;
 }
 
-/// Gives a document (the spawn request with its pipe and memfd) to the lane's spare, forking one
-/// first when there is none. Returns the reader's pid, or -errno.
+/// Reads the spare's word that its warm-up is done; a spare that closed its socket is dropped.
+void hear_spare(lane& l) {
+  reply r;
+  std::vector<int> fds;
+  const ssize_t n = receive_message(l.spare_fd, r, fds);
+  close_all(fds);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    return;
+  if (n > 0 && r.kind == reply_kind::ready)
+    l.spare_ready = true;
+  else
+    drop_spare(l);
+}
+
+/// Gives a document (the spawn request with its pipe and memfd) to the lane's spare when it is
+/// warmed up; otherwise (none yet, still warming up, or gone) forks a reader for it at once, as
+/// without spares, so that a document never waits for a warm-up. Returns the reader's pid, or
+/// -errno.
 pid_t hand_over(lane& l, const request& req, const std::vector<int>& fds, pid_t self) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!fork_spare(l, self))
-      return -errno;
+  if (l.spare > 0 && l.spare_ready) {
     const bool sent = send_message(l.spare_fd, req, {fds[0], fds[1]});
     const pid_t pid = l.spare;
     ::close(l.spare_fd);
     l.spare_fd = -1;
     l.spare = -1;
+    l.spare_ready = false;
     if (sent)
       return pid;
-    // The spare died while it waited (it is reaped with the others): fork a fresh one.
+    // The spare died while it waited (it is reaped with the others): fork a reader instead.
   }
-  return -EAGAIN;
+  const pid_t pid = ::fork();
+  if (pid == 0)
+    reader_main(fds[0], fds[1], req, self);
+  return pid < 0 ? -errno : pid;
 }
 
 void send_reply(int fd, reply_kind kind, std::uint32_t id, std::int32_t value) {
@@ -451,16 +474,29 @@ void reap_readers(std::vector<lane>& lanes, pid_t self) {
 
     std::vector<lane> lanes;
     std::vector<pollfd> polled;
+    std::vector<std::size_t> warming; // lane of each spare polled for its ready word
     for (;;) {
       polled.clear();
+      warming.clear();
       polled.push_back({control, POLLIN, 0});
       polled.push_back({sfd, POLLIN, 0});
       for (const auto& l : lanes)
         polled.push_back({l.fd, POLLIN, 0});
+      for (std::size_t i = 0; i < lanes.size(); ++i)
+        if (lanes[i].spare_fd >= 0 && !lanes[i].spare_ready) {
+          polled.push_back({lanes[i].spare_fd, POLLIN, 0});
+          warming.push_back(i);
+        }
       if (::poll(polled.data(), polled.size(), -1) < 0) {
         if (errno == EINTR)
           continue;
         leave(lanes);
+      }
+      for (std::size_t k = 0; k < warming.size(); ++k) {
+        lane& l = lanes[warming[k]];
+        const pollfd& p = polled[2 + lanes.size() + k];
+        if (p.revents != 0 && l.spare_fd == p.fd)
+          hear_spare(l);
       }
       if (polled[1].revents != 0) {
         signalfd_siginfo info;

@@ -93,16 +93,27 @@ std::vector<pid_t> readers_of(pid_t zygote_pid) {
   return out;
 }
 
-/// The zygote's children once it has settled (waits up to 5 s): exactly one waiting spare per
-/// lane, every reader gone and reaped. Empty if it does not settle.
+/// Whether `pid` is asleep (state S): a spare done with its warm-up waits for its document.
+bool is_sleeping(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'S';
+}
+
+/// The zygote's children once it has settled (waits up to 10 s): exactly one spare per lane,
+/// done with its warm-up (asleep in three samples 10 ms apart), every reader gone and reaped.
+/// Empty if it does not settle.
 std::vector<pid_t> settled_spares(pid_t zygote_pid, std::size_t lanes) {
-  for (int i = 0; i < 500; ++i) {
+  int asleep = 0;
+  for (int i = 0; i < 1000; ++i) {
     auto children = children_of(zygote_pid);
     const bool spares_only =
         children.size() == lanes && std::all_of(children.begin(), children.end(), [](pid_t c) {
-          return is_running(c) && !holds_pipe(c);
+          return is_running(c) && !holds_pipe(c) && is_sleeping(c);
         });
-    if (spares_only)
+    asleep = spares_only ? asleep + 1 : 0;
+    if (asleep == 3)
       return children;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
